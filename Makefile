@@ -1,0 +1,55 @@
+# Two commands matter to a new user: `make run` and `make test`. Everything else is what they call.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PROTOS := $(wildcard protos/booking/v1/*.proto)
+GEN    := clients/booking/v1
+
+.PHONY: install run test unit lint generate check-generated bench bench-smoke clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve both services; with no BOOKING_DATABASE_URL an embedded PostgreSQL under ./.booking-data.
+run: $(STAMP)
+	$(BIN)/booking-service serve
+
+## Regenerate Python code and mypy stubs from the protos.
+generate: $(STAMP)
+	rm -rf $(GEN) && mkdir -p $(GEN)
+	$(BIN)/python -m grpc_tools.protoc -I protos \
+	  --python_out=clients --grpc_python_out=clients \
+	  --mypy_out=clients --mypy_grpc_out=clients $(PROTOS)
+	touch clients/booking/__init__.py $(GEN)/__init__.py $(GEN)/py.typed
+
+## Fails when the committed generated code differs from what the protos produce.
+check-generated: generate
+	git diff --exit-code --stat -- clients/booking
+	test -z "$$(git status --porcelain -- clients/booking)"
+
+lint: $(STAMP)
+	$(BIN)/buf lint
+	$(BIN)/buf format --diff --exit-code
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy server clients/booking_client
+	$(BIN)/lint-imports
+
+## The whole suite: lint, generated-code drift, unit, integration, api and e2e tests.
+test: $(STAMP) check-generated lint
+	$(BIN)/pytest
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .booking-data .pytest_cache .mypy_cache .ruff_cache
