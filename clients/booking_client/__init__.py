@@ -1,0 +1,19 @@
+"""Typed clients of the booking service APIs, installable without the server."""
+
+from booking_client.channels import close_all_channels, get_channel
+from booking_client.circuit_breaker import BreakerState, CircuitBreaker
+from booking_client.directory import MAX_BATCH_SIZE, TrainerDirectoryClient
+from booking_client.errors import DirectoryNotFoundError, DirectoryUnavailableError
+from booking_client.ttl_cache import TtlCache
+
+__all__ = [
+    "MAX_BATCH_SIZE",
+    "BreakerState",
+    "CircuitBreaker",
+    "DirectoryNotFoundError",
+    "DirectoryUnavailableError",
+    "TrainerDirectoryClient",
+    "TtlCache",
+    "close_all_channels",
+    "get_channel",
+]
