@@ -1,6 +1,6 @@
 """Typed clients of the booking service APIs, installable without the server."""
 
-from booking_client.channels import close_all_channels, get_channel
+from booking_client.channels import close_all_channels, close_channel, get_channel
 from booking_client.circuit_breaker import BreakerState, CircuitBreaker
 from booking_client.directory import MAX_BATCH_SIZE, TrainerDirectoryClient
 from booking_client.errors import DirectoryNotFoundError, DirectoryUnavailableError
@@ -15,5 +15,6 @@ __all__ = [
     "TrainerDirectoryClient",
     "TtlCache",
     "close_all_channels",
+    "close_channel",
     "get_channel",
 ]

@@ -51,3 +51,11 @@ def close_all_channels() -> None:
     # Closed outside the lock: close() cancels in-flight calls and may take a moment.
     for channel in channels:
         channel.close()
+
+
+def close_channel(target: str) -> None:
+    """Close the cached channel for one target (its owner is shutting down); a no-op if none."""
+    with _lock:
+        channel = _channels.pop(target, None)
+    if channel is not None:
+        channel.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from concurrent import futures
@@ -11,16 +10,18 @@ from typing import Any
 
 import grpc
 import pytest
-from booking.v1 import common_pb2, trainer_directory_pb2, trainer_directory_pb2_grpc
+from booking.v1 import common_pb2, trainer_directory_pb2_grpc
 from booking_client import (
     CircuitBreaker,
     DirectoryNotFoundError,
     DirectoryUnavailableError,
     TrainerDirectoryClient,
-    close_all_channels,
+    close_channel,
     get_channel,
 )
 from structlog.testing import capture_logs
+
+from tests.support.fake_directory import FakeDirectory
 
 COURSE_ID = "c0000000-0000-0000-0000-000000000001"
 OTHER_COURSE_ID = "c0000000-0000-0000-0000-000000000002"
@@ -33,83 +34,6 @@ def make_trainer(index: int, *, course_id: str = COURSE_ID, active: bool = True)
         active=active,
         certified_course_ids=[course_id],
     )
-
-
-class FakeDirectory(trainer_directory_pb2_grpc.TrainerDirectoryServiceServicer):
-    """Serves a list of trainers; fails or stalls calls as a test scripts it."""
-
-    def __init__(self) -> None:
-        self.trainers: list[common_pb2.Trainer] = []
-        self.scripted_failures: list[grpc.StatusCode] = []
-        self.always_fail_with: grpc.StatusCode | None = None
-        self.delay_seconds = 0.0
-        self.release = threading.Event()
-        self.calls: list[str] = []
-        self.list_requests: list[trainer_directory_pb2.ListTrainersRequest] = []
-        self.batch_requests: list[trainer_directory_pb2.BatchGetTrainersRequest] = []
-        self._lock = threading.Lock()
-
-    def attempts(self, method: str) -> int:
-        with self._lock:
-            return self.calls.count(method)
-
-    def _enter(self, method: str, context: grpc.ServicerContext) -> None:
-        with self._lock:
-            self.calls.append(method)
-            failure = self.scripted_failures.pop(0) if self.scripted_failures else self.always_fail_with
-        if self.delay_seconds:
-            self.release.wait(self.delay_seconds)
-        if failure is not None and failure != grpc.StatusCode.OK:
-            context.abort(failure, "scripted failure")
-
-    def _by_id(self, trainer_id: str, context: grpc.ServicerContext) -> common_pb2.Trainer:
-        for trainer in self.trainers:
-            if trainer.trainer_id == trainer_id:
-                return trainer
-        context.abort(grpc.StatusCode.NOT_FOUND, "TRAINER_NOT_FOUND")
-        raise AssertionError("abort raises")
-
-    def GetTrainer(  # noqa: N802 - the generated servicer names the method
-        self, request: trainer_directory_pb2.GetTrainerRequest, context: grpc.ServicerContext
-    ) -> trainer_directory_pb2.GetTrainerResponse:
-        self._enter("GetTrainer", context)
-        return trainer_directory_pb2.GetTrainerResponse(trainer=self._by_id(request.trainer_id, context))
-
-    def BatchGetTrainers(  # noqa: N802 - the generated servicer names the method
-        self, request: trainer_directory_pb2.BatchGetTrainersRequest, context: grpc.ServicerContext
-    ) -> trainer_directory_pb2.BatchGetTrainersResponse:
-        self.batch_requests.append(request)
-        self._enter("BatchGetTrainers", context)
-        found = [self._by_id(trainer_id, context) for trainer_id in request.trainer_ids]
-        return trainer_directory_pb2.BatchGetTrainersResponse(trainers=found)
-
-    def ListTrainers(  # noqa: N802 - the generated servicer names the method
-        self, request: trainer_directory_pb2.ListTrainersRequest, context: grpc.ServicerContext
-    ) -> trainer_directory_pb2.ListTrainersResponse:
-        self.list_requests.append(request)
-        self._enter("ListTrainers", context)
-        matching = [
-            t
-            for t in self.trainers
-            if request.course_id in t.certified_course_ids and (t.active or not request.active_only)
-        ]
-        start = int(request.page_token or 0)
-        end = start + (request.page_size or 50)
-        next_token = str(end) if end < len(matching) else ""
-        page = matching[start:end]
-        return trainer_directory_pb2.ListTrainersResponse(trainers=page, next_page_token=next_token)
-
-    def UpsertTrainer(  # noqa: N802 - the generated servicer names the method
-        self, request: trainer_directory_pb2.UpsertTrainerRequest, context: grpc.ServicerContext
-    ) -> trainer_directory_pb2.UpsertTrainerResponse:
-        context.abort(grpc.StatusCode.UNIMPLEMENTED, "the client never writes")
-        raise AssertionError("abort raises")
-
-    def DeleteTrainer(  # noqa: N802 - the generated servicer names the method
-        self, request: trainer_directory_pb2.DeleteTrainerRequest, context: grpc.ServicerContext
-    ) -> trainer_directory_pb2.DeleteTrainerResponse:
-        context.abort(grpc.StatusCode.UNIMPLEMENTED, "the client never writes")
-        raise AssertionError("abort raises")
 
 
 @dataclass
@@ -130,9 +54,10 @@ def directory() -> Iterator[Directory]:
     trainer_directory_pb2_grpc.add_TrainerDirectoryServiceServicer_to_server(fake, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
-    yield Directory(fake=fake, channel=get_channel(f"127.0.0.1:{port}"))
+    target = f"127.0.0.1:{port}"
+    yield Directory(fake=fake, channel=get_channel(target))
     fake.release.set()
-    close_all_channels()
+    close_channel(target)
     server.stop(None).wait()
 
 

@@ -1,0 +1,37 @@
+"""Engine construction and the database health probe."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+
+def to_psycopg_url(url: str) -> str:
+    """Accept plain `postgresql://` URLs too; the service always talks psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def build_engine(url: str, *, pool_size: int) -> Engine:
+    return create_engine(
+        to_psycopg_url(url),
+        pool_size=pool_size,
+        # A short burst beyond the pool is cheaper than queueing RPCs behind it.
+        max_overflow=pool_size // 2,
+        pool_timeout=5,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        # Fail fast when the database is gone, so health turns NOT_SERVING quickly.
+        connect_args={"connect_timeout": 3},
+    )
+
+
+def database_is_reachable(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means "not reachable" to the health probe
+        return False
+    return True

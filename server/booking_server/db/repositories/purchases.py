@@ -1,0 +1,223 @@
+"""SQL for purchases and purchase sessions: implements services.ports.purchases.PurchaseRepository."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from booking_server.db.models import PurchaseRow, PurchaseSessionRow
+from booking_server.domain.model import (
+    ClassType,
+    DeliveryMode,
+    GeoPoint,
+    PurchaseStatus,
+    ScheduledSession,
+    SessionFlags,
+    SessionStatus,
+    SessionType,
+    Student,
+    WaitlistReason,
+)
+from booking_server.domain.purchase import PurchaseOutcome, StoredPurchase, StoredSession
+from booking_server.domain.validation import AssignTrainerCommand
+from booking_server.services.ports.purchases import PurchaseCursor, PurchaseFilter
+
+purchases = PurchaseRow.__table__
+sessions_table = PurchaseSessionRow.__table__
+
+_ACTIVE_COUNTS = text(
+    "SELECT trainer_id::text, count(*) FROM purchases "
+    "WHERE trainer_id = ANY(CAST(:ids AS uuid[])) AND status = 'ASSIGNED' GROUP BY trainer_id"
+)
+
+
+def _opt(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def to_purchase(row: Row[Any]) -> StoredPurchase:
+    m = row._mapping
+    return StoredPurchase(
+        purchase_id=str(m["id"]),
+        booking_id=str(m["booking_id"]),
+        request_fingerprint=m["request_fingerprint"],
+        course_id=str(m["course_id"]),
+        class_type=ClassType(m["class_type"]),
+        total_sessions=m["total_sessions"],
+        delivery_mode=DeliveryMode(m["delivery_mode"]),
+        start_date=m["start_date"],
+        preferred_time_slot=m["preferred_time_slot"],
+        student_location=GeoPoint(m["student_latitude"], m["student_longitude"]),
+        student_address=m["student_address"],
+        students=tuple(Student(**s) for s in m["students"]),
+        zone_id=_opt(m["zone_id"]),
+        franchise_id=_opt(m["franchise_id"]),
+        trainer_id=_opt(m["trainer_id"]),
+        status=PurchaseStatus(m["status"]),
+        waitlist_reason=WaitlistReason(m["waitlist_reason"]) if m["waitlist_reason"] else None,
+        message=m["message"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def to_session(row: Row[Any]) -> StoredSession:
+    m = row._mapping
+    flags = None
+    if m["is_bookable"] is not None:
+        flags = SessionFlags(
+            is_bookable=m["is_bookable"],
+            is_fixed_time=bool(m["is_fixed_time"]),
+            requires_booking=bool(m["requires_booking"]),
+            initial_time_slot=m["initial_time_slot"] or "",
+        )
+    return StoredSession(
+        session_id=str(m["id"]),
+        purchase_id=str(m["purchase_id"]),
+        session_number=m["session_number"],
+        session_date=m["session_date"],
+        session_time=m["session_time"],
+        duration_minutes=m["duration_minutes"],
+        session_type=SessionType(m["session_type"]),
+        status=SessionStatus(m["status"]),
+        flags=flags,
+    )
+
+
+def _session_values(purchase_id: str, session: ScheduledSession) -> dict[str, Any]:
+    flags = session.flags
+    return {
+        "purchase_id": purchase_id,
+        "session_number": session.session_number,
+        "session_date": session.session_date,
+        "session_time": session.session_time,
+        "duration_minutes": session.duration_minutes,
+        "session_type": session.session_type.value,
+        "is_bookable": flags.is_bookable if flags else None,
+        "is_fixed_time": flags.is_fixed_time if flags else None,
+        "requires_booking": flags.requires_booking if flags else None,
+        "initial_time_slot": (flags.initial_time_slot or None) if flags else None,
+    }
+
+
+class SqlPurchaseRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, purchase_id: str) -> StoredPurchase | None:
+        row = self._conn.execute(select(purchases).where(purchases.c.id == purchase_id)).first()
+        return None if row is None else to_purchase(row)
+
+    def get_by_booking_id(self, booking_id: str) -> StoredPurchase | None:
+        row = self._conn.execute(select(purchases).where(purchases.c.booking_id == booking_id)).first()
+        return None if row is None else to_purchase(row)
+
+    def insert(
+        self, command: AssignTrainerCommand, *, fingerprint: str, outcome: PurchaseOutcome
+    ) -> StoredPurchase | None:
+        zone = outcome.zone
+        values = {
+            "booking_id": command.booking_id,
+            "request_fingerprint": fingerprint,
+            "course_id": command.course_id,
+            "class_type": command.class_type.value,
+            "total_sessions": command.total_sessions,
+            "delivery_mode": command.delivery_mode.value,
+            "start_date": command.start_date,
+            "preferred_time_slot": command.preferred_time_slot,
+            "student_latitude": command.student_location.latitude,
+            "student_longitude": command.student_location.longitude,
+            "student_address": command.student_address,
+            "students": [
+                {"id": s.id, "name": s.name, "email": s.email, "phone": s.phone} for s in command.students
+            ],
+            "zone_id": zone.zone_id if zone else None,
+            "franchise_id": zone.franchise_id if zone else None,
+            "trainer_id": outcome.trainer_id,
+            "status": outcome.status.value,
+            "waitlist_reason": outcome.waitlist_reason.value if outcome.waitlist_reason else None,
+            "message": outcome.message,
+        }
+        # ON CONFLICT waits for an in-flight insert of the same booking id, then yields nothing:
+        # the caller then answers with the stored outcome (idempotency, product 1.8).
+        statement = (
+            pg_insert(purchases)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["booking_id"])
+            .returning(*purchases.c)
+        )
+        row = self._conn.execute(statement).first()
+        return None if row is None else to_purchase(row)
+
+    def insert_sessions(
+        self, purchase_id: str, sessions: Sequence[ScheduledSession]
+    ) -> tuple[StoredSession, ...]:
+        rows = self._conn.execute(
+            insert(sessions_table).returning(*sessions_table.c, sort_by_parameter_order=True),
+            [_session_values(purchase_id, s) for s in sessions],
+        ).all()
+        return tuple(to_session(r) for r in rows)
+
+    def mark_assigned(self, purchase_id: str, *, trainer_id: str, message: str) -> StoredPurchase:
+        row = self._conn.execute(
+            update(purchases)
+            .where(purchases.c.id == purchase_id)
+            .values(
+                status=PurchaseStatus.ASSIGNED.value,
+                trainer_id=trainer_id,
+                waitlist_reason=None,
+                message=message,
+                updated_at=func.now(),
+            )
+            .returning(*purchases.c)
+        ).one()
+        return to_purchase(row)
+
+    def list_sessions(self, purchase_id: str) -> tuple[StoredSession, ...]:
+        rows = self._conn.execute(
+            select(sessions_table)
+            .where(sessions_table.c.purchase_id == purchase_id)
+            .order_by(sessions_table.c.session_number)
+        ).all()
+        return tuple(to_session(r) for r in rows)
+
+    def get_session(self, session_id: str) -> StoredSession | None:
+        row = self._conn.execute(select(sessions_table).where(sessions_table.c.id == session_id)).first()
+        return None if row is None else to_session(row)
+
+    def list(self, where: PurchaseFilter, *, after: PurchaseCursor | None, limit: int) -> list[StoredPurchase]:
+        conditions = []
+        if where.booking_id:
+            conditions.append(purchases.c.booking_id == where.booking_id)
+        if where.status:
+            conditions.append(purchases.c.status == where.status.value)
+        if where.trainer_id:
+            conditions.append(purchases.c.trainer_id == where.trainer_id)
+        if where.zone_id:
+            conditions.append(purchases.c.zone_id == where.zone_id)
+        if after is not None:
+            created = datetime.fromisoformat(after.created_at_iso)
+            conditions.append(
+                or_(
+                    purchases.c.created_at < created,
+                    and_(purchases.c.created_at == created, purchases.c.id < after.purchase_id),
+                )
+            )
+        rows = self._conn.execute(
+            select(purchases)
+            .where(and_(True, *conditions))
+            .order_by(purchases.c.created_at.desc(), purchases.c.id.desc())
+            .limit(limit)
+        ).all()
+        return [to_purchase(r) for r in rows]
+
+    def active_assignment_counts(self, trainer_ids: Sequence[str]) -> dict[str, int]:
+        if not trainer_ids:
+            return {}
+        rows = self._conn.execute(_ACTIVE_COUNTS, {"ids": list(trainer_ids)}).all()
+        return {trainer_id: count for trainer_id, count in rows}

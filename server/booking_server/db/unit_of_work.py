@@ -1,0 +1,141 @@
+"""SQLAlchemy unit of work: one connection, one transaction, repositories bound to it.
+
+Repositories use SQLAlchemy Core on the connection: the hot paths are a handful of set-based
+statements, and ORM identity-map bookkeeping would only cost time there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine, NestedTransaction
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from booking_server.db.repositories.certificates import SqlCertificateRepository
+from booking_server.db.repositories.purchases import SqlPurchaseRepository
+from booking_server.db.repositories.read_model import SqlReadModelRepository
+from booking_server.db.repositories.slots import SqlSlotRepository
+from booking_server.db.repositories.trainers import SqlTrainerRepository
+from booking_server.db.repositories.zones import SqlZoneRepository
+from booking_server.domain.errors import UnavailableError
+
+
+class DatabaseUnavailableError(UnavailableError):
+    reason = "DATABASE_UNAVAILABLE"
+
+
+def _is_connection_failure(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError | PoolTimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._conn: Connection | None = None
+
+    def _open(self) -> Connection:
+        conn = self._engine.connect()
+        conn.begin()
+        return conn
+
+    def __enter__(self) -> Self:
+        try:
+            conn = self._open()
+        except Exception as exc:
+            if _is_connection_failure(exc):
+                raise DatabaseUnavailableError("database unavailable") from exc
+            raise
+        self._conn = conn
+        self.zones = SqlZoneRepository(conn)
+        self.trainers = SqlTrainerRepository(conn)
+        self.purchases = SqlPurchaseRepository(conn)
+        self.slots = SqlSlotRepository(conn)
+        self.read_model = SqlReadModelRepository(conn)
+        self.certificates = SqlCertificateRepository(conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            self._close(conn)
+        except Exception as rollback_exc:
+            # A dead connection cannot roll back; the server already discarded the work.
+            if not _is_connection_failure(rollback_exc):
+                raise
+        # Translate "the database went away" into the domain's UNAVAILABLE; the caller
+        # sees DATABASE_UNAVAILABLE instead of an internal error.
+        if exc is not None and _is_connection_failure(exc):
+            raise DatabaseUnavailableError("database unavailable") from exc
+
+    def _close(self, conn: Connection) -> None:
+        try:
+            conn.rollback()  # a no-op after commit(): nothing is kept unless committed
+        finally:
+            conn.close()
+
+    @property
+    def connection(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        return self._conn
+
+    def commit(self) -> None:
+        try:
+            self.connection.commit()
+        except Exception as exc:
+            if _is_connection_failure(exc):
+                raise DatabaseUnavailableError("database unavailable") from exc
+            raise
+
+    def rollback(self) -> None:
+        self.connection.rollback()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[NestedTransaction]:
+        with self.connection.begin_nested() as nested:
+            yield nested
+
+
+class NestedUnitOfWork(SqlUnitOfWork):
+    """A unit of work inside a transaction someone else owns (a test's outer transaction).
+
+    Its "transaction" is a savepoint: commit releases it, exit without commit rolls it back,
+    and the owner's final rollback undoes everything.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(conn.engine)
+        self._outer = conn
+        self._nested: NestedTransaction | None = None
+
+    def _open(self) -> Connection:
+        self._nested = self._outer.begin_nested()
+        return self._outer
+
+    def _close(self, conn: Connection) -> None:
+        nested, self._nested = self._nested, None
+        if nested is not None and nested.is_active:
+            nested.rollback()
+
+    def commit(self) -> None:
+        if self._nested is not None and self._nested.is_active:
+            self._nested.commit()
+        self._nested = self._outer.begin_nested()
+
+    def rollback(self) -> None:
+        if self._nested is not None and self._nested.is_active:
+            self._nested.rollback()
+        self._nested = self._outer.begin_nested()

@@ -1,0 +1,38 @@
+"""BookingService: one thin mixin per area, composed here.
+
+Each mixin converts the request, calls one use case and converts the result; errors travel
+as DomainErrors to the interceptor. RPCs not provided by a mixin fall through to the generated
+base class, which answers UNIMPLEMENTED.
+"""
+
+from __future__ import annotations
+
+from booking.v1 import booking_service_pb2_grpc
+
+from booking_server.rpc.assignment_rpcs import AssignmentRpcs
+from booking_server.rpc.schedule_rpcs import ScheduleRpcs
+from booking_server.rpc.zone_rpcs import ZoneRpcs
+from booking_server.services.assign_trainer import AssignTrainer
+from booking_server.services.purchase_queries import PurchaseQueries
+from booking_server.services.trainer_schedule import TrainerSchedule
+from booking_server.services.zones import ZoneService
+
+
+class BookingServicer(
+    AssignmentRpcs,
+    ScheduleRpcs,
+    ZoneRpcs,
+    booking_service_pb2_grpc.BookingServiceServicer,
+):
+    def __init__(
+        self,
+        *,
+        zones: ZoneService,
+        assign_trainer: AssignTrainer,
+        purchase_queries: PurchaseQueries,
+        trainer_schedule: TrainerSchedule,
+    ) -> None:
+        self.zones = zones
+        self.assign_trainer = assign_trainer
+        self.purchase_queries = purchase_queries
+        self.trainer_schedule = trainer_schedule

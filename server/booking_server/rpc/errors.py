@@ -1,0 +1,71 @@
+"""The one error table: domain errors to gRPC status codes, with ErrorInfo and BadRequest."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+from booking_server.domain.errors import (
+    AlreadyExistsError,
+    DomainError,
+    FailedPreconditionError,
+    InvalidRequestError,
+    NotFoundError,
+    UnavailableError,
+)
+
+ERROR_DOMAIN = "booking.v1"
+INTERNAL_MESSAGE = "internal error"
+
+# Most specific class first: the first isinstance match wins.
+STATUS_BY_ERROR: tuple[tuple[type[DomainError], grpc.StatusCode], ...] = (
+    (InvalidRequestError, grpc.StatusCode.INVALID_ARGUMENT),
+    (NotFoundError, grpc.StatusCode.NOT_FOUND),
+    (AlreadyExistsError, grpc.StatusCode.ALREADY_EXISTS),
+    (FailedPreconditionError, grpc.StatusCode.FAILED_PRECONDITION),
+    (UnavailableError, grpc.StatusCode.UNAVAILABLE),
+)
+
+
+def status_code_for(error: DomainError) -> grpc.StatusCode:
+    for error_type, code in STATUS_BY_ERROR:
+        if isinstance(error, error_type):
+            return code
+    return grpc.StatusCode.INTERNAL
+
+
+def _packed(message: object) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)  # type: ignore[arg-type]
+    return packed
+
+
+def rich_status(code: grpc.StatusCode, message: str, reason: str, details: list[object]) -> status_pb2.Status:
+    info = error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN)
+    return status_pb2.Status(
+        code=code.value[0],
+        message=message,
+        details=[_packed(info), *(_packed(d) for d in details)],
+    )
+
+
+def status_for_domain_error(error: DomainError) -> status_pb2.Status:
+    code = status_code_for(error)
+    details: list[object] = []
+    if isinstance(error, InvalidRequestError):
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                    for v in error.violations
+                ]
+            )
+        )
+    return rich_status(code, error.message, error.reason, details)
+
+
+def internal_status() -> status_pb2.Status:
+    status = rich_status(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE, "INTERNAL", [])
+    status.code = code_pb2.INTERNAL
+    return status

@@ -1,0 +1,86 @@
+"""Use cases: GetTrainerSchedule and BlockTrainerTime (time off)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import structlog
+
+from booking_server.domain.errors import FailedPreconditionError, FieldViolation, require_no_violations
+from booking_server.domain.slots import (
+    EARLIEST_SLOT_DATE,
+    MAX_BLOCK_MINUTES,
+    MAX_SCHEDULE_WINDOW_DAYS,
+    SlotStatus,
+    TrainerSlot,
+)
+from booking_server.domain.validation import DATE_PATTERN, TIME_SLOT_PATTERN, validate_uuid_field
+from booking_server.services.unit_of_work import UnitOfWorkFactory
+
+log = structlog.get_logger(__name__)
+MAX_REASON_CHARS = 500
+
+
+def _parse_date(value: str, field: str, violations: list[FieldViolation]) -> date | None:
+    if not value:
+        violations.append(FieldViolation(field, "is required"))
+        return None
+    try:
+        parsed = date.fromisoformat(value) if DATE_PATTERN.fullmatch(value) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        violations.append(FieldViolation(field, "must be a real date YYYY-MM-DD"))
+    elif parsed < EARLIEST_SLOT_DATE:
+        violations.append(FieldViolation(field, f"must be on or after {EARLIEST_SLOT_DATE.isoformat()}"))
+        return None
+    return parsed
+
+
+class TrainerSchedule:
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    def get(self, *, trainer_id: str, from_date: str, to_date: str) -> list[TrainerSlot]:
+        violations: list[FieldViolation] = []
+        validate_uuid_field(trainer_id, "trainer_id", violations)
+        first = _parse_date(from_date, "from_date", violations)
+        last = _parse_date(to_date, "to_date", violations)
+        if first and last and not 0 <= (last - first).days < MAX_SCHEDULE_WINDOW_DAYS:
+            violations.append(
+                FieldViolation("to_date", f"must be on or after from_date, within {MAX_SCHEDULE_WINDOW_DAYS} days")
+            )
+        require_no_violations(violations)
+        assert first is not None and last is not None  # guaranteed by the violations check
+        with self._uow_factory() as uow:
+            return uow.slots.schedule(trainer_id.lower(), from_date=first, to_date=last)
+
+    def block(self, *, trainer_id: str, day: str, start_time: str, duration_minutes: int, reason: str) -> TrainerSlot:
+        violations: list[FieldViolation] = []
+        validate_uuid_field(trainer_id, "trainer_id", violations)
+        slot_date = _parse_date(day, "date", violations)
+        if not TIME_SLOT_PATTERN.fullmatch(start_time):
+            violations.append(FieldViolation("start_time", "must be HH:MM (24 h)"))
+        if not 1 <= duration_minutes <= MAX_BLOCK_MINUTES:
+            violations.append(FieldViolation("duration_minutes", f"must be between 1 and {MAX_BLOCK_MINUTES}"))
+        if len(reason) > MAX_REASON_CHARS:
+            violations.append(FieldViolation("reason", f"must be at most {MAX_REASON_CHARS} characters"))
+        require_no_violations(violations)
+        assert slot_date is not None  # guaranteed by the violations check
+        slot = TrainerSlot(
+            trainer_id=trainer_id.lower(),
+            slot_date=slot_date,
+            start_time=start_time,
+            duration_minutes=duration_minutes,
+            status=SlotStatus.BLOCKED,
+            reason=reason,
+        )
+        with self._uow_factory() as uow:
+            stored = uow.slots.block(slot)
+            if stored is None:
+                raise FailedPreconditionError(
+                    "the time overlaps a booked or blocked slot of the trainer", reason="SLOT_OVERLAP"
+                )
+            uow.commit()
+        log.info("trainer_time_blocked", trainer_id=slot.trainer_id, date=day, start_time=start_time)
+        return stored

@@ -1,0 +1,52 @@
+"""The unit-of-work port: one transaction per use case, rollback unless committed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Protocol, Self
+
+from booking_server.services.ports.certificates import CertificateRepository
+from booking_server.services.ports.purchases import PurchaseRepository
+from booking_server.services.ports.read_model import ReadModelRepository
+from booking_server.services.ports.slots import SlotRepository
+from booking_server.services.ports.trainers import TrainerRepository
+from booking_server.services.ports.zones import ZoneRepository
+
+
+class Savepoint(Protocol):
+    def rollback(self) -> None:
+        """Undo the work done since the savepoint; the enclosing transaction goes on."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """A transaction and the repositories that work inside it."""
+
+    zones: ZoneRepository
+    trainers: TrainerRepository
+    purchases: PurchaseRepository
+    slots: SlotRepository
+    read_model: ReadModelRepository
+    certificates: CertificateRepository
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def savepoint(self) -> AbstractContextManager[Savepoint]:
+        """A nested transaction: undone alone if the block raises or calls rollback()."""
+        ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

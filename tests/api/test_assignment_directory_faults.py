@@ -1,0 +1,136 @@
+"""AutoAssignTrainer against a scripted directory: retries, deadlines, paging, failures."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent import futures
+from dataclasses import dataclass, replace
+
+import grpc
+import pytest
+from booking.v1 import booking_service_pb2_grpc, trainer_directory_pb2_grpc
+from booking.v1 import common_pb2 as common
+from sqlalchemy import Engine
+
+from booking_server.app import build_application
+from booking_server.config import load_settings
+from tests.support.fake_directory import FakeDirectory
+from tests.support.world import World, new_id
+
+
+@dataclass
+class FaultyWorld:
+    fake: FakeDirectory
+    world: World
+
+    def trainer(self, *, north_km: float = 1.0, **fields: object) -> common.Trainer:
+        trainer = common.Trainer(
+            trainer_id=new_id(),
+            active=True,
+            zone_id=self.world.zone_id,
+            certified_course_ids=[self.world.course_id],
+            location=self.world.near(north_km),
+            has_location=True,
+        )
+        for key, value in fields.items():
+            setattr(trainer, key, value)
+        self.fake.trainers.append(trainer)
+        return trainer
+
+
+@pytest.fixture
+def faulty(engine: Engine) -> Iterator[FaultyWorld]:
+    fake = FakeDirectory()
+    directory_server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    trainer_directory_pb2_grpc.add_TrainerDirectoryServiceServicer_to_server(fake, directory_server)
+    port = directory_server.add_insecure_port("127.0.0.1:0")
+    directory_server.start()
+    settings = replace(
+        load_settings({"BOOKING_LOG_LEVEL": "warning"}),
+        listen_addr="127.0.0.1:0",
+        trainer_directory_target=f"127.0.0.1:{port}",
+        # Keep the breaker out of these tests: each one scripts its own failures.
+        directory_breaker_failures=1000,
+    )
+    app = build_application(settings, engine=engine)
+    app.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{app.public.port}")
+    world = World(
+        booking=booking_service_pb2_grpc.BookingServiceStub(channel),
+        directory=trainer_directory_pb2_grpc.TrainerDirectoryServiceStub(channel),
+    )
+    world.create_zone()
+    yield FaultyWorld(fake=fake, world=world)
+    fake.release.set()
+    channel.close()
+    app.stop()
+    directory_server.stop(None).wait()
+
+
+def test_two_unavailable_answers_are_retried_and_the_assignment_succeeds_on_the_third_attempt(
+    faulty: FaultyWorld,
+) -> None:
+    trainer = faulty.trainer()
+    faulty.fake.scripted_failures = [grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNAVAILABLE]
+
+    response = faulty.world.booking.AutoAssignTrainer(faulty.world.request())
+
+    assert response.purchase.status == common.PURCHASE_STATUS_ASSIGNED
+    assert response.purchase.trainer_id == trainer.trainer_id
+    assert faulty.fake.attempts("ListTrainers") == 3
+
+
+def test_a_directory_that_always_fails_leaves_the_purchase_waitlisted_as_directory_unavailable(
+    faulty: FaultyWorld,
+) -> None:
+    faulty.trainer()
+    faulty.fake.always_fail_with = grpc.StatusCode.UNAVAILABLE
+
+    response = faulty.world.booking.AutoAssignTrainer(faulty.world.request())
+
+    assert response.purchase.status == common.PURCHASE_STATUS_WAITLISTED
+    assert response.purchase.waitlist_reason == common.WAITLIST_REASON_TRAINER_DIRECTORY_UNAVAILABLE
+    assert response.purchase.zone_id == faulty.world.zone_id
+    assert len(response.sessions) == 10
+    assert faulty.fake.attempts("ListTrainers") == 3
+
+
+def test_a_non_transient_directory_error_is_not_retried(faulty: FaultyWorld) -> None:
+    faulty.trainer()
+    faulty.fake.always_fail_with = grpc.StatusCode.INVALID_ARGUMENT
+
+    response = faulty.world.booking.AutoAssignTrainer(faulty.world.request())
+
+    assert response.purchase.waitlist_reason == common.WAITLIST_REASON_TRAINER_DIRECTORY_UNAVAILABLE
+    assert faulty.fake.attempts("ListTrainers") == 1
+
+
+def test_a_slow_directory_does_not_hold_the_caller_past_its_deadline(faulty: FaultyWorld) -> None:
+    faulty.trainer()
+    faulty.fake.delay_seconds = 5.0
+
+    started = time.monotonic()
+    with pytest.raises(grpc.RpcError) as raised:
+        faulty.world.booking.AutoAssignTrainer(faulty.world.request(), timeout=1.0)
+    elapsed = time.monotonic() - started
+
+    assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert elapsed < 1.5
+    # The directory call carried a deadline no later than the caller's.
+    assert 0 < faulty.fake.attempts("ListTrainers") <= 3
+
+
+def test_the_only_eligible_trainer_on_the_last_of_several_pages_is_found_with_one_call_per_page(
+    faulty: FaultyWorld,
+) -> None:
+    for _ in range(159):
+        faulty.trainer(zone_id=new_id())  # another home zone: rejected as WRONG_ZONE
+    eligible = faulty.trainer(north_km=2.0)
+    faulty.fake.max_page_size = 50
+
+    response = faulty.world.booking.AutoAssignTrainer(faulty.world.request())
+
+    assert response.purchase.trainer_id == eligible.trainer_id
+    assert faulty.fake.attempts("ListTrainers") == 4
+    assert len(response.decision.rejections) == 159
