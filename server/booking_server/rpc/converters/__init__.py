@@ -1,0 +1,1 @@
+"""Converters between generated proto messages and domain values; no logic beyond mapping."""
