@@ -22,10 +22,25 @@ from booking_server.db.repositories.slots import SqlSlotRepository
 from booking_server.db.repositories.trainers import SqlTrainerRepository
 from booking_server.db.repositories.zones import SqlZoneRepository
 from booking_server.domain.errors import UnavailableError
+from booking_server.services.ports.certificates import CertificateRepository
+from booking_server.services.ports.purchases import PurchaseRepository
+from booking_server.services.ports.read_model import ReadModelRepository
+from booking_server.services.ports.slots import SlotRepository
+from booking_server.services.ports.trainers import TrainerRepository
+from booking_server.services.ports.zones import ZoneRepository
+from booking_server.services.unit_of_work import TransactionConflictError
 
 
 class DatabaseUnavailableError(UnavailableError):
     reason = "DATABASE_UNAVAILABLE"
+
+
+# deadlock_detected, serialization_failure: PostgreSQL rolled the transaction back for us.
+_CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _CONFLICT_SQLSTATES
 
 
 def _is_connection_failure(exc: BaseException) -> bool:
@@ -35,6 +50,14 @@ def _is_connection_failure(exc: BaseException) -> bool:
 
 
 class SqlUnitOfWork:
+    # Typed as the ports: the use cases see only what the Protocols promise.
+    zones: ZoneRepository
+    trainers: TrainerRepository
+    purchases: PurchaseRepository
+    slots: SlotRepository
+    read_model: ReadModelRepository
+    certificates: CertificateRepository
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._conn: Connection | None = None
@@ -79,6 +102,8 @@ class SqlUnitOfWork:
         # sees DATABASE_UNAVAILABLE instead of an internal error.
         if exc is not None and _is_connection_failure(exc):
             raise DatabaseUnavailableError("database unavailable") from exc
+        if exc is not None and _is_conflict(exc):
+            raise TransactionConflictError(str(exc.orig if isinstance(exc, DBAPIError) else exc)) from exc
 
     def _close(self, conn: Connection) -> None:
         try:

@@ -177,6 +177,40 @@ def evaluate_candidates(
     return EligibilityResult(ranked=rank(eligible), rejections=tuple(rejections))
 
 
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """Rules 1-5 applied: who may still be eligible, and who is already rejected."""
+
+    passed: tuple[TrainerCandidate, ...]
+    rejections: tuple[Rejection, ...]
+
+
+def screen_candidates(
+    *, candidates: Sequence[TrainerCandidate], zone: Zone, course_id: str, student_location: GeoPoint
+) -> Screening:
+    """The rules the directory record alone decides, before any calendar is read.
+
+    Most candidates of a course fail here (other zones, other operators), so the use case
+    reads calendars and loads only for the few that pass.
+    """
+    passed: list[TrainerCandidate] = []
+    rejections: list[Rejection] = []
+    seen: set[str] = set()
+    for candidate in candidates:
+        if candidate.trainer_id in seen:
+            continue
+        seen.add(candidate.trainer_id)
+        distance_km = (
+            haversine_km(student_location, candidate.location) if candidate.location is not None else None
+        )
+        failure = _profile_failure(candidate, zone, course_id, distance_km)
+        if failure is None:
+            passed.append(candidate)
+        else:
+            rejections.append(Rejection(candidate.trainer_id, failure[0], failure[1]))
+    return Screening(passed=tuple(passed), rejections=tuple(rejections))
+
+
 def _describe_operator(franchise_id: str | None) -> str:
     return f"franchise {franchise_id}" if franchise_id else "company"
 

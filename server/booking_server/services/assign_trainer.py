@@ -13,8 +13,15 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import structlog
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random
 
-from booking_server.domain.eligibility import EligibilityResult, Rejection, RejectionReason, evaluate_candidates
+from booking_server.domain.eligibility import (
+    EligibilityResult,
+    Rejection,
+    RejectionReason,
+    evaluate_candidates,
+    screen_candidates,
+)
 from booking_server.domain.errors import AlreadyExistsError
 from booking_server.domain.model import GeoPoint, PurchaseStatus, ScheduledSession, WaitlistReason, Zone
 from booking_server.domain.purchase import (
@@ -29,14 +36,18 @@ from booking_server.domain.purchase import (
 )
 from booking_server.domain.purchase_rules import check_purchase_rules
 from booking_server.domain.schedule import generate_schedule
-from booking_server.domain.validation import AssignmentRequest, AssignTrainerCommand, validate_assignment_request
+from booking_server.domain.validation import (
+    AssignmentRequest,
+    AssignTrainerCommand,
+    validate_assignment_request,
+)
 from booking_server.services.clock import Clock
 from booking_server.services.ports.directory import (
     CandidateList,
     TrainerDirectory,
     TrainerDirectoryUnavailableError,
 )
-from booking_server.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from booking_server.services.unit_of_work import TransactionConflictError, UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
 
@@ -72,7 +83,9 @@ class AssignTrainer:
         self._clock = clock
         self._after_assigned = after_assigned
 
-    def __call__(self, request: AssignmentRequest, *, budget_seconds: float | None = None) -> AssignmentResult:
+    def __call__(
+        self, request: AssignmentRequest, *, budget_seconds: float | None = None
+    ) -> AssignmentResult:
         command = validate_assignment_request(request, today=self._clock.today())
         fingerprint = command.fingerprint()
         stored = self._replay(command, fingerprint)
@@ -134,6 +147,14 @@ class AssignTrainer:
         log.info("purchase_stored", purchase_id=purchase.purchase_id, status=outcome.status.value)
         return AssignmentResult(purchase, (), AssignmentDecision())
 
+    # PostgreSQL may break a rare lock cycle between concurrent assignments by aborting one
+    # of them; nothing of it was committed, so the whole transaction is simply run again.
+    @retry(
+        retry=retry_if_exception_type(TransactionConflictError),
+        stop=stop_after_attempt(3),
+        wait=wait_random(0.005, 0.05),
+        reraise=True,
+    )
     def _decide(self, plan: _Plan) -> AssignmentResult:
         with self._uow_factory() as uow:
             if plan.candidates is None:
@@ -183,14 +204,18 @@ class AssignTrainer:
                 log.info("trainer_assigned", purchase_id=assigned.purchase_id, trainer_id=trainer.trainer_id)
                 return AssignmentResult(assigned, sessions, _with_taken(decision, taken))
             taken.append(
-                Rejection(trainer.trainer_id, RejectionReason.SLOT_TAKEN_CONCURRENTLY, "a slot was booked meanwhile")
+                Rejection(
+                    trainer.trainer_id, RejectionReason.SLOT_TAKEN_CONCURRENTLY, "a slot was booked meanwhile"
+                )
             )
         uow.commit()
         log.info("purchase_waitlisted", purchase_id=purchase.purchase_id, reason="NO_ELIGIBLE_TRAINER")
         return AssignmentResult(purchase, sessions, _with_taken(decision, taken))
 
     @staticmethod
-    def _try_reserve(uow: UnitOfWork, trainer_id: str, purchase_id: str, sessions: Sequence[StoredSession]) -> bool:
+    def _try_reserve(
+        uow: UnitOfWork, trainer_id: str, purchase_id: str, sessions: Sequence[StoredSession]
+    ) -> bool:
         """Reserve every slot or none: a partial reservation is undone with its savepoint."""
         with uow.savepoint() as savepoint:
             if uow.slots.reserve(trainer_id, purchase_id=purchase_id, sessions=sessions):
@@ -204,15 +229,22 @@ class AssignTrainer:
 
 
 def _evaluate(uow: UnitOfWork, plan: _Plan, candidates: CandidateList) -> EligibilityResult:
-    """One availability read and one load read for every candidate, then the pure rules."""
-    trainer_ids = [c.trainer_id for c in candidates.candidates]
+    """The record rules first, then one calendar read and one load read for the survivors."""
+    command = plan.command
+    screening = screen_candidates(
+        candidates=candidates.candidates,
+        zone=plan.zone,
+        course_id=command.course_id,
+        student_location=command.student_location,
+    )
+    trainer_ids = [c.trainer_id for c in screening.passed]
     first = plan.sessions[0].session_date - timedelta(days=1)  # a slot may start the day before
     busy = uow.slots.busy_intervals(trainer_ids, first_date=first, last_date=plan.sessions[-1].session_date)
     result = evaluate_candidates(
-        candidates=candidates.candidates,
+        candidates=screening.passed,
         zone=plan.zone,
-        course_id=plan.command.course_id,
-        student_location=plan.command.student_location,
+        course_id=command.course_id,
+        student_location=command.student_location,
         sessions=plan.sessions,
         busy_by_trainer=busy,
         active_assignments=uow.purchases.active_assignment_counts(trainer_ids),
@@ -221,7 +253,8 @@ def _evaluate(uow: UnitOfWork, plan: _Plan, candidates: CandidateList) -> Eligib
         Rejection(t, RejectionReason.RECORD_UNAVAILABLE, "the directory record could not be read")
         for t in candidates.unreadable_trainer_ids
     )
-    return replace(result, rejections=tuple(sorted(result.rejections + unreadable, key=lambda r: r.trainer_id)))
+    rejections = screening.rejections + result.rejections + unreadable
+    return replace(result, rejections=tuple(sorted(rejections, key=lambda r: r.trainer_id)))
 
 
 def _waitlisted(zone: Zone, reason: WaitlistReason) -> PurchaseOutcome:
@@ -249,7 +282,9 @@ def _replay_after_race(uow: UnitOfWork, command: AssignTrainerCommand, fingerpri
     uow.rollback()
     existing = uow.purchases.get_by_booking_id(command.booking_id)
     if existing is None:  # the other request rolled back; its caller will retry
-        raise AlreadyExistsError("booking_id is being processed by another request", reason="BOOKING_ID_REUSED")
+        raise AlreadyExistsError(
+            "booking_id is being processed by another request", reason="BOOKING_ID_REUSED"
+        )
     return _replayed(uow, existing, fingerprint)
 
 
@@ -279,10 +314,15 @@ def _predicted(command: AssignTrainerCommand, fingerprint: str, outcome: Purchas
     )
 
 
-def _dry_run_result(plan: _Plan, eligibility: EligibilityResult, decision: AssignmentDecision) -> AssignmentResult:
+def _dry_run_result(
+    plan: _Plan, eligibility: EligibilityResult, decision: AssignmentDecision
+) -> AssignmentResult:
     if eligibility.ranked:
         outcome = PurchaseOutcome(
-            PurchaseStatus.ASSIGNED, ASSIGNED_MESSAGE, zone=plan.zone, trainer_id=eligibility.ranked[0].trainer_id
+            PurchaseStatus.ASSIGNED,
+            ASSIGNED_MESSAGE,
+            zone=plan.zone,
+            trainer_id=eligibility.ranked[0].trainer_id,
         )
     else:
         outcome = _waitlisted(plan.zone, WaitlistReason.NO_ELIGIBLE_TRAINER)

@@ -15,6 +15,13 @@ from booking_server.services.ports.trainers import TrainerRepository
 from booking_server.services.ports.zones import ZoneRepository
 
 
+class TransactionConflictError(Exception):
+    """The database aborted the transaction to resolve a conflict (deadlock, serialization).
+
+    Nothing was committed; retrying the whole use case is safe and is what the caller does.
+    """
+
+
 class Savepoint(Protocol):
     def rollback(self) -> None:
         """Undo the work done since the savepoint; the enclosing transaction goes on."""

@@ -1,0 +1,194 @@
+"""In-memory fakes of the ports, for unit tests of use cases (no database, no sockets)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date
+from types import TracebackType
+from typing import Any, Self
+
+from booking_server.domain.model import BusyInterval, PurchaseStatus, ScheduledSession
+from booking_server.domain.purchase import PurchaseOutcome, StoredPurchase, StoredSession
+from booking_server.domain.slots import SlotStatus, TrainerSlot
+from booking_server.domain.validation import AssignTrainerCommand
+from booking_server.services.ports.directory import CandidateList, TrainerDirectoryUnavailableError
+
+
+@dataclass
+class FakeStore:
+    """What a database would hold; committed only when a fake unit of work commits."""
+
+    purchases: dict[str, StoredPurchase] = field(default_factory=dict)
+    sessions: dict[str, list[StoredSession]] = field(default_factory=dict)
+    slots: list[TrainerSlot] = field(default_factory=list)
+    # Slots a rival request "commits" just before our reservation: a race the calendar read missed.
+    taken_meanwhile: list[TrainerSlot] = field(default_factory=list)
+    commits: int = 0
+
+
+class FakePurchases:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def get(self, purchase_id: str) -> StoredPurchase | None:
+        return self.store.purchases.get(purchase_id)
+
+    def get_by_booking_id(self, booking_id: str) -> StoredPurchase | None:
+        return next((p for p in self.store.purchases.values() if p.booking_id == booking_id), None)
+
+    def insert(
+        self, command: AssignTrainerCommand, *, fingerprint: str, outcome: PurchaseOutcome
+    ) -> StoredPurchase | None:
+        if self.get_by_booking_id(command.booking_id) is not None:
+            return None
+        purchase = StoredPurchase(
+            purchase_id=str(uuid.uuid4()),
+            booking_id=command.booking_id,
+            request_fingerprint=fingerprint,
+            course_id=command.course_id,
+            class_type=command.class_type,
+            total_sessions=command.total_sessions,
+            delivery_mode=command.delivery_mode,
+            start_date=command.start_date,
+            preferred_time_slot=command.preferred_time_slot,
+            student_location=command.student_location,
+            student_address=command.student_address,
+            students=command.students,
+            zone_id=outcome.zone.zone_id if outcome.zone else None,
+            franchise_id=outcome.zone.franchise_id if outcome.zone else None,
+            trainer_id=outcome.trainer_id,
+            status=outcome.status,
+            waitlist_reason=outcome.waitlist_reason,
+            message=outcome.message,
+            created_at=None,
+            updated_at=None,
+        )
+        self.store.purchases[purchase.purchase_id] = purchase
+        return purchase
+
+    def insert_sessions(
+        self, purchase_id: str, sessions: Sequence[ScheduledSession]
+    ) -> tuple[StoredSession, ...]:
+        stored = [
+            StoredSession.planned(s, purchase_id=purchase_id, session_id=str(uuid.uuid4())) for s in sessions
+        ]
+        self.store.sessions[purchase_id] = stored
+        return tuple(stored)
+
+    def mark_assigned(self, purchase_id: str, *, trainer_id: str, message: str) -> StoredPurchase:
+        purchase = replace(
+            self.store.purchases[purchase_id],
+            status=PurchaseStatus.ASSIGNED,
+            trainer_id=trainer_id,
+            waitlist_reason=None,
+            message=message,
+        )
+        self.store.purchases[purchase_id] = purchase
+        return purchase
+
+    def list_sessions(self, purchase_id: str) -> tuple[StoredSession, ...]:
+        return tuple(self.store.sessions.get(purchase_id, ()))
+
+    def active_assignment_counts(self, trainer_ids: Sequence[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for p in self.store.purchases.values():
+            if p.trainer_id in trainer_ids and p.status == "ASSIGNED":
+                counts[p.trainer_id] = counts.get(p.trainer_id, 0) + 1
+        return counts
+
+
+class FakeSlots:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def busy_intervals(
+        self, trainer_ids: Sequence[str], *, first_date: date, last_date: date
+    ) -> dict[str, list[BusyInterval]]:
+        busy: dict[str, list[BusyInterval]] = {}
+        for slot in self.store.slots:
+            if slot.trainer_id in trainer_ids and first_date <= slot.slot_date <= last_date:
+                busy.setdefault(slot.trainer_id, []).append(slot.interval)
+        return busy
+
+    def reserve(self, trainer_id: str, *, purchase_id: str, sessions: Sequence[StoredSession]) -> bool:
+        wanted = [
+            TrainerSlot(
+                trainer_id, s.session_date, s.session_time, s.duration_minutes, SlotStatus.BOOKED, purchase_id
+            )
+            for s in sessions
+        ]
+        self.store.slots.extend(s for s in self.store.taken_meanwhile if s.trainer_id == trainer_id)
+        taken = [s.interval for s in self.store.slots if s.trainer_id == trainer_id]
+        for slot in wanted:
+            new = slot.interval
+            if any(new.start_minute < t.end_minute and t.start_minute < new.end_minute for t in taken):
+                return False
+        self.store.slots.extend(wanted)
+        return True
+
+
+class FakeZones:
+    def get(self, zone_id: str, *, for_update: bool = False) -> Any:
+        return None
+
+
+class FakeSavepoint:
+    def __init__(self, work: FakeStore) -> None:
+        self._work = work
+        self._slots = list(work.slots)
+
+    def rollback(self) -> None:
+        self._work.slots[:] = self._slots
+
+
+class FakeUnitOfWork:
+    """Copies the store on enter and writes it back on commit: rollback by default."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> Self:
+        self._work = FakeStore(
+            purchases=dict(self._store.purchases),
+            sessions={k: list(v) for k, v in self._store.sessions.items()},
+            slots=list(self._store.slots),
+            taken_meanwhile=self._store.taken_meanwhile,
+        )
+        self.purchases = FakePurchases(self._work)
+        self.slots = FakeSlots(self._work)
+        self.zones = FakeZones()
+        return self
+
+    def __exit__(
+        self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
+    ) -> None:
+        return None
+
+    def commit(self) -> None:
+        self._store.purchases = dict(self._work.purchases)
+        self._store.sessions = dict(self._work.sessions)
+        self._store.slots = list(self._work.slots)
+        self._store.commits += 1
+
+    def rollback(self) -> None:
+        self.__enter__()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[FakeSavepoint]:
+        yield FakeSavepoint(self._work)
+
+
+@dataclass
+class FakeDirectory:
+    candidates: CandidateList = field(default_factory=lambda: CandidateList(()))
+    unavailable: bool = False
+    calls: int = 0
+
+    def list_candidates(self, course_id: str, *, budget_seconds: float | None) -> CandidateList:
+        self.calls += 1
+        if self.unavailable:
+            raise TrainerDirectoryUnavailableError("directory down")
+        return self.candidates
