@@ -12,20 +12,18 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
-from sqlalchemy import Connection, Engine
-from sqlalchemy.engine import make_url
-
 from booking_server.db.embedded import start_embedded_postgres
 from booking_server.db.engine import build_engine, to_psycopg_url
 from booking_server.db.migrate import upgrade_to_head
 from booking_server.db.unit_of_work import NestedUnitOfWork
 from booking_server.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import make_url
 
 
 def _create_database(server_url: str, name: str) -> str:
-    import psycopg
-
     url = make_url(to_psycopg_url(server_url))
     admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:

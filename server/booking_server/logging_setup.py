@@ -25,7 +25,9 @@ def configure_logging(*, log_format: str, level: str) -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        # Not cached: tests (and operators) can reconfigure logging at run time and every
+        # module-level logger follows; the lookup costs microseconds per event.
+        cache_logger_on_first_use=False,
     )
     # Libraries (alembic, pgserver) log through stdlib; keep them quiet unless they warn.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")

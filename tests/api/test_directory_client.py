@@ -19,9 +19,9 @@ from booking_client import (
     close_channel,
     get_channel,
 )
-from structlog.testing import capture_logs
 
 from tests.support.fake_directory import FakeDirectory
+from tests.support.logs import captured_logs
 
 COURSE_ID = "c0000000-0000-0000-0000-000000000001"
 OTHER_COURSE_ID = "c0000000-0000-0000-0000-000000000002"
@@ -68,7 +68,7 @@ def test_two_unavailable_answers_are_retried_and_the_third_attempt_returns_the_t
     directory.fake.scripted_failures = [grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNAVAILABLE]
     client = directory.client()
 
-    with capture_logs() as logs:
+    with captured_logs() as logs:
         trainer = client.get_trainer("t0000001")
 
     assert trainer.display_name == "Trainer 1"

@@ -6,12 +6,18 @@ listens only on a Unix socket, and stops the server when the last process using 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import pgserver
 import psycopg
 import structlog
+
+with warnings.catch_warnings():
+    # pgserver asks platformdirs for a runtime dir at import; without XDG_RUNTIME_DIR (root,
+    # containers) platformdirs warns and falls back to /tmp, which is what we want anyway.
+    warnings.simplefilter("ignore")
+    from pgserver.postgres_server import get_server
 
 DATABASE_NAME = "booking"
 log = structlog.get_logger(__name__)
@@ -20,7 +26,7 @@ log = structlog.get_logger(__name__)
 def start_embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME) -> str:
     """Start (or join) the embedded server under data_dir and return a psycopg URL for `database`."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
+    server = get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
     admin_uri = server.get_uri()
     _create_database(admin_uri, database)
     socket_dir = parse_qs(urlparse(admin_uri).query)["host"][0]

@@ -43,7 +43,9 @@ def _wrap(method: str, behavior: Behavior) -> Behavior:
                 return behavior(request, context)
             except NotImplementedError:
                 # The generated base servicer raises this for RPCs a later issue will implement.
-                failure = rich_status(grpc.StatusCode.UNIMPLEMENTED, "not implemented yet", "NOT_IMPLEMENTED", [])
+                failure = rich_status(
+                    grpc.StatusCode.UNIMPLEMENTED, "not implemented yet", "NOT_IMPLEMENTED", []
+                )
                 code = grpc.StatusCode.UNIMPLEMENTED
             except DomainError as error:
                 failure = status_for_domain_error(error)
@@ -65,7 +67,7 @@ def _wrap(method: str, behavior: Behavior) -> Behavior:
     return handle
 
 
-class ErrorBoundaryInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
+class ErrorBoundaryInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
     """Wraps every unary-unary handler of our services; streams pass through untouched."""
 
     def __init__(self, *, service_prefixes: tuple[str, ...] = ("/booking.v1.",)) -> None:
@@ -73,11 +75,11 @@ class ErrorBoundaryInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
 
     def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = continuation(handler_call_details)
-        method: str = handler_call_details.method  # type: ignore[attr-defined]
+        method: str = handler_call_details.method
         if handler is None or handler.unary_unary is None or not method.startswith(self._prefixes):
             return handler
         return grpc.unary_unary_rpc_method_handler(

@@ -89,10 +89,14 @@ class PurchaseQueries:
             rows = uow.purchases.list(where, after=cursor, limit=limit + 1)
         page, more = rows[:limit], len(rows) > limit
         token = ""
-        if more and page[-1].created_at is not None:
-            last = page[-1]
+        last_created = page[-1].created_at if page else None
+        if more and last_created is not None:
             token = encode_page_token(
-                {"created_at": last.created_at.isoformat(), "purchase_id": last.purchase_id, "filters": fingerprint}
+                {
+                    "created_at": last_created.isoformat(),
+                    "purchase_id": page[-1].purchase_id,
+                    "filters": fingerprint,
+                }
             )
         return PurchasePage(tuple(page), token)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Row, and_, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Row, Table, and_, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from booking_server.db.models import PurchaseRow, PurchaseSessionRow
@@ -27,8 +27,8 @@ from booking_server.domain.purchase import PurchaseOutcome, StoredPurchase, Stor
 from booking_server.domain.validation import AssignTrainerCommand
 from booking_server.services.ports.purchases import PurchaseCursor, PurchaseFilter
 
-purchases = PurchaseRow.__table__
-sessions_table = PurchaseSessionRow.__table__
+purchases = cast("Table", PurchaseRow.__table__)
+sessions_table = cast("Table", PurchaseSessionRow.__table__)
 
 _ACTIVE_COUNTS = text(
     "SELECT trainer_id::text, count(*) FROM purchases "
@@ -190,7 +190,9 @@ class SqlPurchaseRepository:
         row = self._conn.execute(select(sessions_table).where(sessions_table.c.id == session_id)).first()
         return None if row is None else to_session(row)
 
-    def list(self, where: PurchaseFilter, *, after: PurchaseCursor | None, limit: int) -> list[StoredPurchase]:
+    def list(
+        self, where: PurchaseFilter, *, after: PurchaseCursor | None, limit: int
+    ) -> list[StoredPurchase]:
         conditions = []
         if where.booking_id:
             conditions.append(purchases.c.booking_id == where.booking_id)
@@ -220,4 +222,4 @@ class SqlPurchaseRepository:
         if not trainer_ids:
             return {}
         rows = self._conn.execute(_ACTIVE_COUNTS, {"ids": list(trainer_ids)}).all()
-        return {trainer_id: count for trainer_id, count in rows}
+        return {str(trainer_id): int(count) for trainer_id, count in rows}

@@ -20,24 +20,24 @@ from booking_server.domain.validation import AssignmentRequest
 from booking_server.rpc.converters.common import geo_to_proto, timestamp_or_none
 from booking_server.rpc.converters.zones import zone_to_proto
 
-_CLASS_TYPES = {
+_CLASS_TYPES: dict[common_pb2.ClassType.ValueType, ClassType] = {
     common_pb2.CLASS_TYPE_ONE_ON_ONE: ClassType.ONE_ON_ONE,
     common_pb2.CLASS_TYPE_ONE_ON_TWO: ClassType.ONE_ON_TWO,
     common_pb2.CLASS_TYPE_ONE_ON_THREE: ClassType.ONE_ON_THREE,
     common_pb2.CLASS_TYPE_HYBRID: ClassType.HYBRID,
 }
-_DELIVERY_MODES = {
+_DELIVERY_MODES: dict[common_pb2.DeliveryMode.ValueType, DeliveryMode] = {
     common_pb2.DELIVERY_MODE_WEEKDAY_DAILY: DeliveryMode.WEEKDAY_DAILY,
     common_pb2.DELIVERY_MODE_SUNDAY_ONLY: DeliveryMode.SUNDAY_ONLY,
 }
-_PURCHASE_STATUSES = {
+_PURCHASE_STATUSES: dict[common_pb2.PurchaseStatus.ValueType, PurchaseStatus] = {
     common_pb2.PURCHASE_STATUS_ASSIGNED: PurchaseStatus.ASSIGNED,
     common_pb2.PURCHASE_STATUS_WAITLISTED: PurchaseStatus.WAITLISTED,
     common_pb2.PURCHASE_STATUS_SERVICE_NOT_AVAILABLE: PurchaseStatus.SERVICE_NOT_AVAILABLE,
     common_pb2.PURCHASE_STATUS_INVALID_PURCHASE: PurchaseStatus.INVALID_PURCHASE,
     common_pb2.PURCHASE_STATUS_CANCELLED: PurchaseStatus.CANCELLED,
 }
-_WAITLIST_REASONS = {
+_WAITLIST_REASONS: dict[common_pb2.WaitlistReason.ValueType, WaitlistReason] = {
     common_pb2.WAITLIST_REASON_NO_ELIGIBLE_TRAINER: WaitlistReason.NO_ELIGIBLE_TRAINER,
     common_pb2.WAITLIST_REASON_TRAINER_DIRECTORY_UNAVAILABLE: WaitlistReason.TRAINER_DIRECTORY_UNAVAILABLE,
 }
@@ -57,9 +57,9 @@ _PURCHASE_STATUS_NUMBERS = {v: k for k, v in _PURCHASE_STATUSES.items()}
 _WAITLIST_REASON_NUMBERS = {v: k for k, v in _WAITLIST_REASONS.items()}
 
 
-def purchase_status_from_proto(value: int) -> PurchaseStatus | None:
+def purchase_status_from_proto(value: common_pb2.PurchaseStatus.ValueType) -> PurchaseStatus | None:
     """None for UNSPECIFIED (= any, in filters) and for numbers this server does not know."""
-    return _PURCHASE_STATUSES.get(value)  # type: ignore[call-overload]
+    return _PURCHASE_STATUSES.get(value)
 
 
 def assignment_request_from_proto(request: pb.AutoAssignTrainerRequest) -> AssignmentRequest:
@@ -68,9 +68,9 @@ def assignment_request_from_proto(request: pb.AutoAssignTrainerRequest) -> Assig
         booking_id=request.booking_id,
         course_id=request.course_id,
         # Unknown enum numbers become None, which validation reports like UNSPECIFIED.
-        class_type=_CLASS_TYPES.get(request.class_type),  # type: ignore[call-overload]
+        class_type=_CLASS_TYPES.get(request.class_type),
         total_sessions=request.total_sessions,
-        delivery_mode=_DELIVERY_MODES.get(request.delivery_mode),  # type: ignore[call-overload]
+        delivery_mode=_DELIVERY_MODES.get(request.delivery_mode),
         start_date=request.start_date,
         preferred_time_slot=request.preferred_time_slot,
         student_location=(
@@ -83,7 +83,7 @@ def assignment_request_from_proto(request: pb.AutoAssignTrainerRequest) -> Assig
 
 
 def purchase_to_proto(purchase: StoredPurchase) -> common_pb2.Purchase:
-    message = common_pb2.Purchase(
+    return common_pb2.Purchase(
         purchase_id=purchase.purchase_id,
         booking_id=purchase.booking_id,
         course_id=purchase.course_id,
@@ -110,7 +110,6 @@ def purchase_to_proto(purchase: StoredPurchase) -> common_pb2.Purchase:
         create_time=timestamp_or_none(purchase.created_at),
         update_time=timestamp_or_none(purchase.updated_at),
     )
-    return message
 
 
 def session_to_proto(session: StoredSession) -> common_pb2.PurchaseSession:
