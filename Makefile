@@ -24,6 +24,7 @@ run: $(STAMP)
 generate: $(STAMP)
 	rm -rf $(GEN) && mkdir -p $(GEN)
 	$(BIN)/python -m grpc_tools.protoc -I protos \
+	  --plugin=protoc-gen-mypy=$(BIN)/protoc-gen-mypy --plugin=protoc-gen-mypy_grpc=$(BIN)/protoc-gen-mypy_grpc \
 	  --python_out=clients --grpc_python_out=clients \
 	  --mypy_out=clients --mypy_grpc_out=clients $(PROTOS)
 	touch clients/booking/__init__.py $(GEN)/__init__.py $(GEN)/py.typed
@@ -36,6 +37,7 @@ check-generated: generate
 lint: $(STAMP)
 	$(BIN)/buf lint
 	$(BIN)/buf format --diff --exit-code
+	$(BIN)/buf breaking --against '.git#branch=main'
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy server clients/booking_client
@@ -48,8 +50,13 @@ test: $(STAMP) check-generated lint
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
+## About 3 minutes: floors, 2,000-trainer world, 500/5,000 scale runs. BENCH_ARGS="--profile" adds py-spy.
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## A few seconds: 50 trainers, 3 s at 4 callers (also run by `make test`, tests/e2e/test_bench_smoke.py).
+bench-smoke: $(STAMP)
+	$(BIN)/python -m bench.run --smoke
 
 clean:
 	rm -rf $(VENV) .booking-data .pytest_cache .mypy_cache .ruff_cache

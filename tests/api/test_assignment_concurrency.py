@@ -38,7 +38,9 @@ def test_concurrent_requests_for_the_only_trainer_have_one_winner(world: World, 
     [winner] = [p for p in purchases if p.status == common.PURCHASE_STATUS_ASSIGNED]
     slots = world.booking.GetTrainerSchedule(
         pb.GetTrainerScheduleRequest(
-            trainer_id=trainer_id, from_date=start, to_date=(date.fromisoformat(start) + timedelta(days=20)).isoformat()
+            trainer_id=trainer_id,
+            from_date=start,
+            to_date=(date.fromisoformat(start) + timedelta(days=20)).isoformat(),
         )
     ).slots
     assert len(slots) == 10
@@ -63,7 +65,8 @@ def test_overlapping_date_ranges_and_overlapping_times_of_one_day_have_one_winne
 ) -> None:
     world.add_trainer()
     base = date.fromisoformat(future_date(120))
-    shapes = [(0, "16:00"), (5, "16:00"), (9, "16:20"), (3, "15:30")]
+    # Every pair of shapes overlaps somewhere (same days, overlapping 40-minute times).
+    shapes = [(0, "16:00"), (5, "16:00"), (9, "16:20"), (3, "15:50")]
     requests = [
         world.request(start_date=(base + timedelta(days=days)).isoformat(), preferred_time_slot=slot)
         for _ in range(3)
@@ -82,7 +85,10 @@ def test_touching_sessions_of_concurrent_requests_both_win(world: World, engine:
 
     purchases = _run_all(
         world,
-        [world.request(start_date=start, preferred_time_slot="16:00"), world.request(start_date=start, preferred_time_slot="16:40")],
+        [
+            world.request(start_date=start, preferred_time_slot="16:00"),
+            world.request(start_date=start, preferred_time_slot="16:40"),
+        ],
     )
 
     assert [p.status for p in purchases] == [common.PURCHASE_STATUS_ASSIGNED] * 2

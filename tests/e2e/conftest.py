@@ -1,0 +1,60 @@
+"""Fixtures for the e2e tests: short temporary directories, log folders, fresh databases.
+
+The servers themselves are started by tests/support/processes.py, one helper per need, so
+each test module decides how many processes it runs and against which database.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from booking_server.db.engine import to_psycopg_url
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Callable[[str], Path]]:
+    """Makes directories under /tmp with short names: Unix socket paths must stay < 100 bytes.
+
+    pytest's tmp_path is too deep for the socket PostgreSQL creates inside its data directory.
+    """
+    made: list[Path] = []
+
+    def make(prefix: str) -> Path:
+        path = Path(tempfile.mkdtemp(prefix=prefix))
+        made.append(path)
+        return path
+
+    yield make
+    for path in made:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path) -> Path:
+    """Where server stdout/stderr go; pytest keeps the last runs' tmp_path for a post-mortem."""
+    path = tmp_path / "logs"
+    path.mkdir()
+    return path
+
+
+def create_empty_database(database_url: str) -> str:
+    """A new, unmigrated database on the same server as `database_url`; returns its URL."""
+    name = f"booking_e2e_{uuid.uuid4().hex[:12]}"
+    url = make_url(to_psycopg_url(database_url))
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def empty_database_url(database_url: str) -> str:
+    return create_empty_database(database_url)
