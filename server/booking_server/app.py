@@ -16,6 +16,9 @@ from booking_server.db.embedded import start_embedded_postgres
 from booking_server.db.engine import build_engine, database_is_reachable
 from booking_server.db.migrate import schema_is_current, upgrade_to_head
 from booking_server.db.unit_of_work import SqlUnitOfWork
+from booking_server.jobs.certificate_sweep import build_certificate_sweep
+from booking_server.jobs.periodic import PeriodicJob
+from booking_server.jobs.reconciler import build_reconciler
 from booking_server.logging_setup import configure_logging
 from booking_server.rpc.booking_servicer import BookingServicer
 from booking_server.rpc.directory_adapter import GrpcTrainerDirectory
@@ -23,8 +26,12 @@ from booking_server.rpc.health import HealthMonitor
 from booking_server.rpc.server import BuiltServer, build_internal_directory_server, build_public_server
 from booking_server.rpc.trainer_directory_servicer import TrainerDirectoryServicer
 from booking_server.services.assign_trainer import AssignTrainer
+from booking_server.services.certificate_queries import CertificateQueries
 from booking_server.services.clock import BusinessClock
+from booking_server.services.complete_session import CompleteSession
+from booking_server.services.issue_certificates import IssueCertificates
 from booking_server.services.purchase_queries import PurchaseQueries
+from booking_server.services.sync_sessions import SyncSessions
 from booking_server.services.trainer_schedule import TrainerSchedule
 from booking_server.services.trainers import TrainerService
 from booking_server.services.unit_of_work import UnitOfWork
@@ -58,6 +65,8 @@ class Application:
     internal: BuiltServer | None
     health: HealthMonitor
     directory_target: str
+    # Background loops (sync reconciler, certificate sweep); each is off when its interval is 0.
+    jobs: tuple[PeriodicJob, ...] = ()
     stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -65,6 +74,8 @@ class Application:
             self.internal.server.start()
         self.public.server.start()
         self.health.start()
+        for job in self.jobs:
+            job.start()
         log.info("server_started", port=self.public.port, listen_addr=self.settings.listen_addr)
 
     def stop(self) -> None:
@@ -74,6 +85,8 @@ class Application:
         self.stopped.set()
         log.info("server_stopping", grace_seconds=self.settings.shutdown_grace_seconds)
         self.health.shutdown()
+        for job in self.jobs:
+            job.stop()
         self.public.server.stop(self.settings.shutdown_grace_seconds).wait()
         if self.internal is not None:
             self.internal.server.stop(1.0).wait()
@@ -118,19 +131,29 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
             failure_threshold=settings.directory_breaker_failures,
             reset_timeout_seconds=settings.directory_breaker_reset_seconds,
         ),
-        cache_ttl_seconds=settings.directory_cache_ttl_seconds,
     )
     zones = ZoneService(uow_factory)
+    clock = BusinessClock(settings.timezone)
+    sync_sessions = SyncSessions(uow_factory)
+    issuer = IssueCertificates(uow_factory, clock=clock)
     booking_servicer = BookingServicer(
         zones=zones,
         assign_trainer=AssignTrainer(
             uow_factory=uow_factory,
-            directory=GrpcTrainerDirectory(directory_client),
+            # The cache sits after conversion, so a hit skips the call and the conversion both.
+            directory=GrpcTrainerDirectory(
+                directory_client, cache_ttl_seconds=settings.directory_cache_ttl_seconds
+            ),
             find_zone=zones.find_serving_zone,
-            clock=BusinessClock(settings.timezone),
+            clock=clock,
+            after_assigned=sync_sessions.after_assigned,
         ),
         purchase_queries=PurchaseQueries(uow_factory),
         trainer_schedule=TrainerSchedule(uow_factory),
+        sync_sessions=sync_sessions,
+        complete_session=CompleteSession(uow_factory, issuer=issuer),
+        issue_certificates=issuer,
+        certificate_queries=CertificateQueries(uow_factory),
     )
     health = HealthMonitor(lambda: _probe(engine), interval_seconds=settings.health_poll_seconds)
     public = build_public_server(
@@ -149,4 +172,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         internal=internal,
         health=health,
         directory_target=target,
+        jobs=(
+            build_reconciler(sync_sessions, interval_seconds=settings.reconciler_interval_seconds),
+            build_certificate_sweep(issuer, interval_seconds=settings.certificate_sweep_interval_seconds),
+        ),
     )

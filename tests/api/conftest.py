@@ -12,11 +12,10 @@ from dataclasses import replace
 import grpc
 import pytest
 from booking.v1 import booking_service_pb2_grpc, trainer_directory_pb2_grpc
-from grpc_health.v1 import health_pb2_grpc
-from sqlalchemy import Engine
-
 from booking_server.app import Application, build_application
 from booking_server.config import load_settings
+from grpc_health.v1 import health_pb2_grpc
+from sqlalchemy import Engine
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,10 @@ import grpc
 import pytest
 from booking.v1 import booking_service_pb2_grpc, trainer_directory_pb2_grpc
 from booking.v1 import common_pb2 as common
-from sqlalchemy import Engine
-
 from booking_server.app import build_application
 from booking_server.config import load_settings
+from sqlalchemy import Engine
+
 from tests.support.fake_directory import FakeDirectory
 from tests.support.world import World, new_id
 

@@ -54,7 +54,9 @@ def test_an_eligible_trainer_is_assigned_with_every_session_and_slot_stored(worl
     assert response.decision.zone.zone_id == world.zone_id
     stored = world.booking.GetPurchase(pb.GetPurchaseRequest(purchase_id=purchase.purchase_id)).purchase
     assert stored == purchase
-    sessions = world.booking.ListPurchaseSessions(pb.ListPurchaseSessionsRequest(purchase_id=purchase.purchase_id))
+    sessions = world.booking.ListPurchaseSessions(
+        pb.ListPurchaseSessionsRequest(purchase_id=purchase.purchase_id)
+    )
     assert [s.session_date for s in sessions.sessions] == [
         (date.fromisoformat(request.start_date) + timedelta(days=i)).isoformat() for i in range(10)
     ]
@@ -93,7 +95,9 @@ def test_a_busy_trainer_leaves_the_purchase_waitlisted_with_its_sessions_and_the
     assert [s.status for s in _schedule(world, trainer_id)] == [common.SLOT_STATUS_BLOCKED]
 
 
-def test_a_student_outside_every_zone_gets_service_not_available_stored_without_sessions(world: World) -> None:
+def test_a_student_outside_every_zone_gets_service_not_available_stored_without_sessions(
+    world: World,
+) -> None:
     world.add_trainer()
     far_away = world.near(north_km=50.0)
 
@@ -301,7 +305,9 @@ def test_blocking_time_that_overlaps_is_slot_overlap_and_touching_time_is_fine(w
 
     def block(start: str, minutes: int) -> pb.BlockTrainerTimeResponse:
         return world.booking.BlockTrainerTime(
-            pb.BlockTrainerTimeRequest(trainer_id=trainer_id, date=day, start_time=start, duration_minutes=minutes)
+            pb.BlockTrainerTimeRequest(
+                trainer_id=trainer_id, date=day, start_time=start, duration_minutes=minutes
+            )
         )
 
     block("16:00", 40)
@@ -331,7 +337,9 @@ def test_unknown_and_malformed_purchase_ids_are_not_found_and_invalid_argument(w
 def test_list_purchases_pages_through_a_trainers_purchases_newest_first(world: World) -> None:
     trainer_id = world.add_trainer()
     made = [
-        world.booking.AutoAssignTrainer(world.request(start_date=future_date(20 + 12 * i))).purchase.purchase_id
+        world.booking.AutoAssignTrainer(
+            world.request(start_date=future_date(20 + 12 * i))
+        ).purchase.purchase_id
         for i in range(5)
     ]
 

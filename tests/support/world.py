@@ -61,7 +61,9 @@ class World:
 
     def near(self, north_km: float) -> common.GeoPoint:
         """A point `north_km` north of the zone centre (1 degree of latitude ~ 111.2 km)."""
-        return common.GeoPoint(latitude=self.center.latitude + north_km / 111.195, longitude=self.center.longitude)
+        return common.GeoPoint(
+            latitude=self.center.latitude + north_km / 111.195, longitude=self.center.longitude
+        )
 
     def add_trainer(self, *, north_km: float | None = 1.0, **overrides: object) -> str:
         trainer_id = str(overrides.pop("trainer_id", new_id()))
@@ -96,7 +98,9 @@ class World:
             preferred_time_slot="16:00",
             student_location=self.near(0.5),
             student_address="12 Example Road",
-            students=[common.Student(id=new_id(), name="Asha", email="asha@example.com", phone="+910000000000")],
+            students=[
+                common.Student(id=new_id(), name="Asha", email="asha@example.com", phone="+910000000000")
+            ],
         )
         for key, value in overrides.items():
             if key == "students":

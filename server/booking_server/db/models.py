@@ -279,7 +279,9 @@ class TrainerSlotRow(Base):
         CheckConstraint("status IN ('booked', 'blocked')", name="status"),
         CheckConstraint("(status = 'booked') = (purchase_id IS NOT NULL)", name="booked_has_purchase"),
         CheckConstraint("duration_minutes BETWEEN 1 AND 1440", name="duration_range"),
-        CheckConstraint(f"start_minute BETWEEN 0 AND {MINUTES_PER_TRAINER - 1441}", name="start_minute_range"),
+        CheckConstraint(
+            f"start_minute BETWEEN 0 AND {MINUTES_PER_TRAINER - 1441}", name="start_minute_range"
+        ),
         CheckConstraint(f"start_time ~ '{TIME_OF_DAY_PATTERN}'", name="start_time_format"),
         Index("ix_trainer_slots_trainer_id_slot_date", "trainer_id", "slot_date"),
         Index("ix_trainer_slots_purchase_id", "purchase_id"),
@@ -331,7 +333,9 @@ class TrainerAllocationRow(Base):
             "status IN ('pending', 'approved', 'rejected', 'active', 'completed', 'cancelled')",
             name="status",
         ),
-        Index("ix_trainer_allocations_student_id_trainer_id_course_id", "student_id", "trainer_id", "course_id"),
+        Index(
+            "ix_trainer_allocations_student_id_trainer_id_course_id", "student_id", "trainer_id", "course_id"
+        ),
     )
 
 
@@ -366,5 +370,9 @@ class TutoringSessionRow(Base):
         ),
         Index("ix_tutoring_sessions_trainer_id_scheduled_date", "trainer_id", "scheduled_date"),
         Index("ix_tutoring_sessions_allocation_id", "allocation_id"),
-        Index("ix_tutoring_sessions_completed", "purchase_session_id", postgresql_where=text("status = 'completed'")),
+        Index(
+            "ix_tutoring_sessions_completed",
+            "purchase_session_id",
+            postgresql_where=text("status = 'completed'"),
+        ),
     )

@@ -73,7 +73,9 @@ class StoredSession:
     flags: SessionFlags | None
 
     @classmethod
-    def planned(cls, session: ScheduledSession, *, purchase_id: str = "", session_id: str = "") -> StoredSession:
+    def planned(
+        cls, session: ScheduledSession, *, purchase_id: str = "", session_id: str = ""
+    ) -> StoredSession:
         """A generated session as it will be (or, in a dry run, would be) stored."""
         return cls(
             session_id=session_id,

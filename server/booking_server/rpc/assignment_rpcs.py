@@ -39,7 +39,9 @@ class AssignmentRpcs:
     def GetPurchase(  # noqa: N802
         self, request: pb.GetPurchaseRequest, context: grpc.ServicerContext
     ) -> pb.GetPurchaseResponse:
-        return pb.GetPurchaseResponse(purchase=purchase_to_proto(self.purchase_queries.get(request.purchase_id)))
+        return pb.GetPurchaseResponse(
+            purchase=purchase_to_proto(self.purchase_queries.get(request.purchase_id))
+        )
 
     def ListPurchases(  # noqa: N802
         self, request: pb.ListPurchasesRequest, context: grpc.ServicerContext

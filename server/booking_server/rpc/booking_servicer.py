@@ -10,10 +10,16 @@ from __future__ import annotations
 from booking.v1 import booking_service_pb2_grpc
 
 from booking_server.rpc.assignment_rpcs import AssignmentRpcs
+from booking_server.rpc.certificate_rpcs import CertificateRpcs
 from booking_server.rpc.schedule_rpcs import ScheduleRpcs
+from booking_server.rpc.sync_rpcs import SyncRpcs
 from booking_server.rpc.zone_rpcs import ZoneRpcs
 from booking_server.services.assign_trainer import AssignTrainer
+from booking_server.services.certificate_queries import CertificateQueries
+from booking_server.services.complete_session import CompleteSession
+from booking_server.services.issue_certificates import IssueCertificates
 from booking_server.services.purchase_queries import PurchaseQueries
+from booking_server.services.sync_sessions import SyncSessions
 from booking_server.services.trainer_schedule import TrainerSchedule
 from booking_server.services.zones import ZoneService
 
@@ -21,6 +27,8 @@ from booking_server.services.zones import ZoneService
 class BookingServicer(
     AssignmentRpcs,
     ScheduleRpcs,
+    SyncRpcs,
+    CertificateRpcs,
     ZoneRpcs,
     booking_service_pb2_grpc.BookingServiceServicer,
 ):
@@ -31,8 +39,16 @@ class BookingServicer(
         assign_trainer: AssignTrainer,
         purchase_queries: PurchaseQueries,
         trainer_schedule: TrainerSchedule,
+        sync_sessions: SyncSessions,
+        complete_session: CompleteSession,
+        issue_certificates: IssueCertificates,
+        certificate_queries: CertificateQueries,
     ) -> None:
         self.zones = zones
         self.assign_trainer = assign_trainer
         self.purchase_queries = purchase_queries
         self.trainer_schedule = trainer_schedule
+        self.sync_sessions = sync_sessions
+        self.complete_session = complete_session
+        self.issue_certificates = issue_certificates
+        self.certificate_queries = certificate_queries

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from booking.v1 import common_pb2
-from booking_client import DirectoryUnavailableError, TrainerDirectoryClient
+from booking_client import DirectoryUnavailableError, TrainerDirectoryClient, TtlCache
 
 from booking_server.domain.model import GeoPoint, TrainerCandidate
 from booking_server.domain.validation import is_uuid
@@ -11,37 +11,58 @@ from booking_server.services.ports.directory import CandidateList, TrainerDirect
 
 
 def _candidate(trainer: common_pb2.Trainer) -> TrainerCandidate | None:
-    """None when the record is not usable (bad ids): only that trainer is excluded."""
-    ids = [trainer.trainer_id, *trainer.certified_course_ids]
-    optional_ids = [i for i in (trainer.franchise_id, trainer.zone_id) if i]
-    if not all(is_uuid(i) for i in ids + optional_ids):
+    """None when the record cannot identify its trainer: only that trainer is excluded.
+
+    The other ids are only ever compared for equality with ids we validated (the zone, its
+    franchise, the course), so a malformed one simply fails that rule with its own reason.
+    """
+    if not is_uuid(trainer.trainer_id):
         return None
+    location = trainer.location
     return TrainerCandidate(
         trainer_id=trainer.trainer_id.lower(),
         active=trainer.active,
         franchise_id=trainer.franchise_id.lower() or None,
         zone_id=trainer.zone_id.lower() or None,
         certified_course_ids=tuple(c.lower() for c in trainer.certified_course_ids),
-        location=GeoPoint(trainer.location.latitude, trainer.location.longitude) if trainer.has_location else None,
+        location=GeoPoint(location.latitude, location.longitude) if trainer.has_location else None,
         max_active_purchases=max(trainer.max_active_purchases, 0),
     )
 
 
+def to_candidate_list(trainers: list[common_pb2.Trainer]) -> CandidateList:
+    candidates: list[TrainerCandidate] = []
+    unreadable: list[str] = []
+    for trainer in trainers:
+        candidate = _candidate(trainer)
+        if candidate is None:
+            unreadable.append(trainer.trainer_id)
+        else:
+            candidates.append(candidate)
+    return CandidateList(tuple(candidates), tuple(unreadable))
+
+
 class GrpcTrainerDirectory:
-    def __init__(self, client: TrainerDirectoryClient) -> None:
+    """Lists a course's candidates through the generated stub (paging, retries, breaker).
+
+    With a TTL (BOOKING_DIRECTORY_CACHE_TTL_SECONDS, off by default) the converted list of a
+    course is reused for that many seconds: a popular course is then read and converted once
+    per TTL instead of once per assignment. Staleness is bounded by the TTL, and the database
+    still guards every reservation.
+    """
+
+    def __init__(self, client: TrainerDirectoryClient, *, cache_ttl_seconds: float = 0.0) -> None:
         self._client = client
+        self._cache: TtlCache[CandidateList] = TtlCache(ttl_seconds=cache_ttl_seconds)
 
     def list_candidates(self, course_id: str, *, budget_seconds: float | None) -> CandidateList:
+        cached = self._cache.get(course_id)
+        if cached is not None:
+            return cached
         try:
             trainers = self._client.list_course_trainers(course_id, budget_seconds=budget_seconds)
         except DirectoryUnavailableError as exc:
             raise TrainerDirectoryUnavailableError(str(exc)) from exc
-        candidates: list[TrainerCandidate] = []
-        unreadable: list[str] = []
-        for trainer in trainers:
-            candidate = _candidate(trainer)
-            if candidate is None:
-                unreadable.append(trainer.trainer_id)
-            else:
-                candidates.append(candidate)
-        return CandidateList(tuple(candidates), tuple(unreadable))
+        candidates = to_candidate_list(trainers)
+        self._cache.put(course_id, candidates)
+        return candidates

@@ -34,7 +34,11 @@ class HealthMonitor:
         serving = self._probe()
         if serving != self._serving:
             self._serving = serving
-            status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+            status = (
+                health_pb2.HealthCheckResponse.SERVING
+                if serving
+                else health_pb2.HealthCheckResponse.NOT_SERVING
+            )
             for name in NAMED_SERVICES:
                 self.servicer.set(name, status)
             log.info("health_changed", serving=serving)

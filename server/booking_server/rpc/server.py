@@ -6,7 +6,12 @@ from concurrent import futures
 from dataclasses import dataclass
 
 import grpc
-from booking.v1 import booking_service_pb2, booking_service_pb2_grpc, trainer_directory_pb2, trainer_directory_pb2_grpc
+from booking.v1 import (
+    booking_service_pb2,
+    booking_service_pb2_grpc,
+    trainer_directory_pb2,
+    trainer_directory_pb2_grpc,
+)
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 

@@ -48,21 +48,28 @@ class TrainerSchedule:
         last = _parse_date(to_date, "to_date", violations)
         if first and last and not 0 <= (last - first).days < MAX_SCHEDULE_WINDOW_DAYS:
             violations.append(
-                FieldViolation("to_date", f"must be on or after from_date, within {MAX_SCHEDULE_WINDOW_DAYS} days")
+                FieldViolation(
+                    "to_date", f"must be on or after from_date, within {MAX_SCHEDULE_WINDOW_DAYS} days"
+                )
             )
         require_no_violations(violations)
-        assert first is not None and last is not None  # guaranteed by the violations check
+        assert first is not None  # a missing or bad date was reported above
+        assert last is not None
         with self._uow_factory() as uow:
             return uow.slots.schedule(trainer_id.lower(), from_date=first, to_date=last)
 
-    def block(self, *, trainer_id: str, day: str, start_time: str, duration_minutes: int, reason: str) -> TrainerSlot:
+    def block(
+        self, *, trainer_id: str, day: str, start_time: str, duration_minutes: int, reason: str
+    ) -> TrainerSlot:
         violations: list[FieldViolation] = []
         validate_uuid_field(trainer_id, "trainer_id", violations)
         slot_date = _parse_date(day, "date", violations)
         if not TIME_SLOT_PATTERN.fullmatch(start_time):
             violations.append(FieldViolation("start_time", "must be HH:MM (24 h)"))
         if not 1 <= duration_minutes <= MAX_BLOCK_MINUTES:
-            violations.append(FieldViolation("duration_minutes", f"must be between 1 and {MAX_BLOCK_MINUTES}"))
+            violations.append(
+                FieldViolation("duration_minutes", f"must be between 1 and {MAX_BLOCK_MINUTES}")
+            )
         if len(reason) > MAX_REASON_CHARS:
             violations.append(FieldViolation("reason", f"must be at most {MAX_REASON_CHARS} characters"))
         require_no_violations(violations)

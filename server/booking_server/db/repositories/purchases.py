@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, and_, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Row, Table, and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from booking_server.db.models import PurchaseRow, PurchaseSessionRow
@@ -89,20 +89,17 @@ def to_session(row: Row[Any]) -> StoredSession:
     )
 
 
-def _session_values(purchase_id: str, session: ScheduledSession) -> dict[str, Any]:
-    flags = session.flags
-    return {
-        "purchase_id": purchase_id,
-        "session_number": session.session_number,
-        "session_date": session.session_date,
-        "session_time": session.session_time,
-        "duration_minutes": session.duration_minutes,
-        "session_type": session.session_type.value,
-        "is_bookable": flags.is_bookable if flags else None,
-        "is_fixed_time": flags.is_fixed_time if flags else None,
-        "requires_booking": flags.requires_booking if flags else None,
-        "initial_time_slot": (flags.initial_time_slot or None) if flags else None,
-    }
+_INSERT_SESSIONS = text(
+    """
+    INSERT INTO purchase_sessions (purchase_id, session_number, session_date, session_time,
+        duration_minutes, session_type, is_bookable, is_fixed_time, requires_booking, initial_time_slot)
+    SELECT :purchase_id, s.* FROM unnest(
+        CAST(:numbers AS int[]), CAST(:dates AS date[]), CAST(:times AS text[]), CAST(:durations AS int[]),
+        CAST(:types AS text[]), CAST(:bookable AS boolean[]), CAST(:fixed AS boolean[]),
+        CAST(:requires AS boolean[]), CAST(:initial AS text[])) AS s
+    RETURNING session_number, id::text
+    """
+)
 
 
 class SqlPurchaseRepository:
@@ -157,11 +154,27 @@ class SqlPurchaseRepository:
     def insert_sessions(
         self, purchase_id: str, sessions: Sequence[ScheduledSession]
     ) -> tuple[StoredSession, ...]:
+        # One statement for the whole schedule (up to 100 rows): arrays in, ids out.
         rows = self._conn.execute(
-            insert(sessions_table).returning(*sessions_table.c, sort_by_parameter_order=True),
-            [_session_values(purchase_id, s) for s in sessions],
+            _INSERT_SESSIONS,
+            {
+                "purchase_id": purchase_id,
+                "numbers": [s.session_number for s in sessions],
+                "dates": [s.session_date for s in sessions],
+                "times": [s.session_time for s in sessions],
+                "durations": [s.duration_minutes for s in sessions],
+                "types": [s.session_type.value for s in sessions],
+                "bookable": [s.flags.is_bookable if s.flags else None for s in sessions],
+                "fixed": [s.flags.is_fixed_time if s.flags else None for s in sessions],
+                "requires": [s.flags.requires_booking if s.flags else None for s in sessions],
+                "initial": [(s.flags.initial_time_slot or None) if s.flags else None for s in sessions],
+            },
         ).all()
-        return tuple(to_session(r) for r in rows)
+        ids: dict[int, str] = dict(rows)
+        return tuple(
+            StoredSession.planned(s, purchase_id=purchase_id, session_id=ids[s.session_number])
+            for s in sessions
+        )
 
     def mark_assigned(self, purchase_id: str, *, trainer_id: str, message: str) -> StoredPurchase:
         row = self._conn.execute(

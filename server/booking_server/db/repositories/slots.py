@@ -83,8 +83,15 @@ class SqlSlotRepository:
             busy[trainer_id].append(BusyInterval(start, start + duration))
         return busy
 
-    def _insert(self, trainer_id: str, *, status: SlotStatus, purchase_id: str | None, reason: str,
-                slots: Sequence[tuple[date, str, int, str | None]]) -> int:
+    def _insert(
+        self,
+        trainer_id: str,
+        *,
+        status: SlotStatus,
+        purchase_id: str | None,
+        reason: str,
+        slots: Sequence[tuple[date, str, int, str | None]],
+    ) -> int:
         params = {
             "trainer_id": trainer_id,
             "status": status.value,
@@ -100,7 +107,9 @@ class SqlSlotRepository:
 
     def reserve(self, trainer_id: str, *, purchase_id: str, sessions: Sequence[StoredSession]) -> bool:
         slots = [(s.session_date, s.session_time, s.duration_minutes, s.session_id) for s in sessions]
-        inserted = self._insert(trainer_id, status=SlotStatus.BOOKED, purchase_id=purchase_id, reason="", slots=slots)
+        inserted = self._insert(
+            trainer_id, status=SlotStatus.BOOKED, purchase_id=purchase_id, reason="", slots=slots
+        )
         return inserted == len(slots)
 
     def block(self, slot: TrainerSlot) -> TrainerSlot | None:

@@ -11,7 +11,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, Table, delete, func, select, true
+from sqlalchemy import ARRAY, ColumnElement, Connection, Row, Select, Table, Text, delete, func, select, true
+from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 
 from booking_server.db.models import TrainerCourseRow, TrainerRow
@@ -86,19 +87,37 @@ class SqlTrainerRepository:
         return self._conn.execute(statement).one_or_none() is not None
 
     def _fetch(self, page: Select[Any]) -> list[TrainerRecord]:
-        """The trainers selected by `page`, each with its sorted course ids, in page order."""
+        """The trainers selected by `page`, each with its sorted course ids, in page order.
+
+        Ids leave the database as text: a course listing returns hundreds of trainers on the
+        assignment's hot path, and building then printing a uuid.UUID per id cost more than
+        the query itself.
+        """
         chosen = page.subquery("page")
         courses = (
             select(
                 func.array_agg(
-                    aggregate_order_by(trainer_courses.c.course_id, trainer_courses.c.course_id)
+                    aggregate_order_by(cast_(trainer_courses.c.course_id, Text), trainer_courses.c.course_id),
+                    type_=ARRAY(Text),
                 ).label("course_ids")
             )
             .where(trainer_courses.c.trainer_id == chosen.c.id)
             .lateral("courses")
         )
+        columns = chosen.c
         statement = (
-            select(chosen, courses.c.course_ids)
+            select(
+                cast_(columns.id, Text).label("id"),
+                columns.display_name,
+                columns.active,
+                cast_(columns.franchise_id, Text).label("franchise_id"),
+                cast_(columns.zone_id, Text).label("zone_id"),
+                columns.latitude,
+                columns.longitude,
+                columns.max_active_purchases,
+                columns.updated_at,
+                courses.c.course_ids,
+            )
             .select_from(chosen.outerjoin(courses, true()))
             .order_by(chosen.c.id)
         )
@@ -135,22 +154,18 @@ def _uuid_or_none(value: str | None) -> uuid.UUID | None:
     return None if value is None else uuid.UUID(value)
 
 
-def _str_or_none(value: uuid.UUID | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def _record(row: Row[Any]) -> TrainerRecord:
     values = row._mapping
     latitude, longitude = values["latitude"], values["longitude"]
-    course_ids: list[uuid.UUID] = values["course_ids"] or []  # array_agg of no rows is NULL
+    course_ids: list[str] = values["course_ids"] or []  # array_agg of no rows is NULL
     return TrainerRecord(
         trainer=TrainerProfile(
-            trainer_id=str(values["id"]),
+            trainer_id=values["id"],
             display_name=values["display_name"],
             active=values["active"],
-            franchise_id=_str_or_none(values["franchise_id"]),
-            zone_id=_str_or_none(values["zone_id"]),
-            certified_course_ids=tuple(str(course_id) for course_id in course_ids),
+            franchise_id=values["franchise_id"],
+            zone_id=values["zone_id"],
+            certified_course_ids=tuple(course_ids),
             location=None if latitude is None else GeoPoint(latitude, longitude),
             max_active_purchases=values["max_active_purchases"],
         ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from booking.v1 import common_pb2
 from google.protobuf import timestamp_pb2
@@ -10,12 +10,19 @@ from google.protobuf.message import Message
 
 from booking_server.domain.model import GeoPoint
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 def timestamp_from_datetime(value: datetime) -> timestamp_pb2.Timestamp:
-    """A Timestamp for an aware datetime (the database gives timestamptz values)."""
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+    """A Timestamp for an aware datetime (the database gives timestamptz values).
+
+    Integer arithmetic on the timedelta is exact and several times faster than
+    Timestamp.FromDatetime, which matters for listings of hundreds of trainers.
+    """
+    delta = value - _EPOCH
+    return timestamp_pb2.Timestamp(
+        seconds=delta.days * 86_400 + delta.seconds, nanos=delta.microseconds * 1_000
+    )
 
 
 def timestamp_or_none(value: datetime | None) -> timestamp_pb2.Timestamp | None:

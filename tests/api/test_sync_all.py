@@ -1,0 +1,175 @@
+"""SyncAllUnsyncedSessions (and the reconciler round it is) on a database of its own.
+
+Its counts are global, so these tests run against a fresh database with its own in-process
+server: every purchase there is one these tests made.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import grpc
+import pytest
+from booking.v1 import booking_service_pb2 as pb
+from booking.v1 import booking_service_pb2_grpc, trainer_directory_pb2_grpc
+from booking.v1 import common_pb2 as common
+from booking_server.app import Application, build_application
+from booking_server.config import load_settings
+from booking_server.db.engine import build_engine
+from booking_server.db.migrate import upgrade_to_head
+from sqlalchemy import Engine
+
+from tests.conftest import _create_database
+from tests.support.read_model import (
+    assert_read_model_matches,
+    execute,
+    failing_read_model,
+    synced_flags,
+    tutoring_rows,
+    unsync,
+)
+from tests.support.world import World, future_date, students
+
+
+@dataclass
+class Isolated:
+    app: Application
+    engine: Engine
+    booking: booking_service_pb2_grpc.BookingServiceStub
+    directory: trainer_directory_pb2_grpc.TrainerDirectoryServiceStub
+
+    def world(self) -> World:
+        world = World(booking=self.booking, directory=self.directory)
+        world.create_zone()
+        return world
+
+    def sync_all(self, max_purchases: int = 0) -> pb.SyncAllUnsyncedSessionsResponse:
+        return self.booking.SyncAllUnsyncedSessions(
+            pb.SyncAllUnsyncedSessionsRequest(max_purchases=max_purchases)
+        )
+
+
+@pytest.fixture
+def isolated(database_url: str) -> Iterator[Isolated]:
+    url = _create_database(database_url, f"booking_syncall_{uuid.uuid4().hex[:12]}")
+    engine = build_engine(url, pool_size=8)
+    upgrade_to_head(engine)
+    settings = replace(
+        load_settings({"BOOKING_LOG_LEVEL": "warning"}),
+        listen_addr="127.0.0.1:0",
+        reconciler_interval_seconds=0.0,
+        certificate_sweep_interval_seconds=0.0,
+    )
+    app = build_application(settings, engine=engine)
+    app.start()
+    with grpc.insecure_channel(f"127.0.0.1:{app.public.port}") as channel:
+        yield Isolated(
+            app,
+            engine,
+            booking_service_pb2_grpc.BookingServiceStub(channel),
+            trainer_directory_pb2_grpc.TrainerDirectoryServiceStub(channel),
+        )
+    app.stop()
+
+
+def _assign(world: World, **fields: object) -> pb.AutoAssignTrainerResponse:
+    response = world.booking.AutoAssignTrainer(world.request(**fields))
+    assert response.purchase.status == common.PURCHASE_STATUS_ASSIGNED
+    return response
+
+
+def test_sync_all_repairs_unsynced_and_partly_synced_purchases_and_skips_the_rest(isolated: Isolated) -> None:
+    engine = isolated.engine
+    failing = isolated.world()
+    trainer_id = failing.add_trainer()
+    with failing_read_model(engine, trainer_id):
+        unsynced = _assign(failing)  # 10 rows missing: the sync failed inside the assignment
+    healthy = isolated.world()
+    healthy.add_trainer()
+    partly = _assign(
+        healthy, class_type=common.CLASS_TYPE_ONE_ON_TWO, students=students(2), start_date=future_date(40)
+    )
+    unsync(engine, partly.purchase.purchase_id, session_numbers=[1, 2, 3])  # 6 of 20 rows missing
+    complete = _assign(healthy, start_date=future_date(80))
+    nobody = isolated.world()  # no trainer teaches its course
+    waitlisted = nobody.booking.AutoAssignTrainer(nobody.request())
+    assert waitlisted.purchase.status == common.PURCHASE_STATUS_WAITLISTED
+
+    first = isolated.sync_all()
+
+    assert (first.purchases_processed, first.sessions_created, first.sessions_updated) == (2, 16, 14)
+    assert list(first.errors) == []
+    for response in (unsynced, partly, complete):
+        assert_read_model_matches(engine, response)
+    assert tutoring_rows(engine, waitlisted.purchase.purchase_id) == []
+    second = isolated.sync_all()
+    assert (second.purchases_processed, second.sessions_created, second.sessions_updated) == (0, 0, 0)
+
+
+def test_sync_all_takes_the_newest_purchases_first_and_at_most_max_purchases(isolated: Isolated) -> None:
+    world = isolated.world()
+    world.add_trainer()
+    older = _assign(world, start_date=future_date(40))
+    newer = _assign(world, start_date=future_date(80))
+    for response in (older, newer):
+        unsync(isolated.engine, response.purchase.purchase_id)
+
+    first = isolated.sync_all(max_purchases=1)
+
+    assert (first.purchases_processed, first.sessions_created) == (1, 10)
+    assert synced_flags(isolated.engine, newer.purchase.purchase_id) == [True] * 10
+    assert synced_flags(isolated.engine, older.purchase.purchase_id) == [False] * 10
+    second = isolated.sync_all(max_purchases=1)
+    assert (second.purchases_processed, second.sessions_created) == (1, 10)
+    assert_read_model_matches(isolated.engine, older)
+
+
+def test_a_purchase_that_fails_to_sync_is_reported_and_the_others_are_still_synced(
+    isolated: Isolated,
+) -> None:
+    broken_world, fine_world = isolated.world(), isolated.world()
+    broken_trainer = broken_world.add_trainer()
+    fine_world.add_trainer()
+    broken = _assign(broken_world)
+    fine = _assign(fine_world)
+    for response in (broken, fine):
+        unsync(isolated.engine, response.purchase.purchase_id)
+
+    with failing_read_model(isolated.engine, broken_trainer):
+        result = isolated.sync_all()
+
+    assert (result.purchases_processed, result.sessions_created, result.sessions_updated) == (2, 10, 0)
+    [error] = result.errors
+    assert error.purchase_id == broken.purchase.purchase_id
+    assert error.message == "read model sync failed; the reconciler will retry it"
+    assert "forced" not in error.message  # the cause stays in the server's log
+    assert_read_model_matches(isolated.engine, fine)
+    assert synced_flags(isolated.engine, broken.purchase.purchase_id) == [False] * 10
+    retry = isolated.sync_all()
+    assert (retry.purchases_processed, retry.sessions_created, list(retry.errors)) == (1, 10, [])
+
+
+def test_a_purchase_whose_sessions_are_all_synced_is_not_picked_even_when_its_rows_were_deleted(
+    isolated: Isolated,
+) -> None:
+    """synced_at is the work list: rows deleted behind the service's back need a manual sync."""
+    world = isolated.world()
+    world.add_trainer()
+    response = _assign(world)
+    execute(
+        isolated.engine,
+        "DELETE FROM tutoring_sessions WHERE purchase_session_id IN "
+        "(SELECT id FROM purchase_sessions WHERE purchase_id = :purchase_id)",
+        purchase_id=response.purchase.purchase_id,
+    )
+
+    result = isolated.sync_all()
+
+    assert result.purchases_processed == 0
+    manual = isolated.booking.SyncPurchaseSessions(
+        pb.SyncPurchaseSessionsRequest(purchase_id=response.purchase.purchase_id)
+    ).result
+    assert (manual.sessions_created, manual.sessions_updated) == (10, 0)
+    assert_read_model_matches(isolated.engine, response)
