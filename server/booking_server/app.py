@@ -144,7 +144,6 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
             directory=GrpcTrainerDirectory(
                 directory_client, cache_ttl_seconds=settings.directory_cache_ttl_seconds
             ),
-            find_zone=zones.find_serving_zone,
             clock=clock,
             after_assigned=sync_sessions.after_assigned,
         ),

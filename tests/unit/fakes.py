@@ -10,7 +10,7 @@ from datetime import date
 from types import TracebackType
 from typing import Any, Self
 
-from booking_server.domain.model import BusyInterval, PurchaseStatus, ScheduledSession
+from booking_server.domain.model import BusyInterval, PurchaseStatus, ScheduledSession, WaitlistReason
 from booking_server.domain.purchase import PurchaseOutcome, StoredPurchase, StoredSession
 from booking_server.domain.slots import SlotStatus, TrainerSlot
 from booking_server.domain.validation import AssignTrainerCommand
@@ -70,7 +70,7 @@ class FakePurchases:
         return purchase
 
     def insert_sessions(
-        self, purchase_id: str, sessions: Sequence[ScheduledSession]
+        self, purchase_id: str, sessions: Sequence[ScheduledSession], *, synced: bool = False
     ) -> tuple[StoredSession, ...]:
         stored = [
             StoredSession.planned(s, purchase_id=purchase_id, session_id=str(uuid.uuid4())) for s in sessions
@@ -84,6 +84,17 @@ class FakePurchases:
             status=PurchaseStatus.ASSIGNED,
             trainer_id=trainer_id,
             waitlist_reason=None,
+            message=message,
+        )
+        self.store.purchases[purchase_id] = purchase
+        return purchase
+
+    def mark_waitlisted(self, purchase_id: str, *, reason: WaitlistReason, message: str) -> StoredPurchase:
+        purchase = replace(
+            self.store.purchases[purchase_id],
+            status=PurchaseStatus.WAITLISTED,
+            trainer_id=None,
+            waitlist_reason=reason,
             message=message,
         )
         self.store.purchases[purchase_id] = purchase
@@ -114,6 +125,7 @@ class FakeSlots:
         return busy
 
     def reserve(self, trainer_id: str, *, purchase_id: str, sessions: Sequence[StoredSession]) -> bool:
+        """All or nothing, as the SQL repository promises."""
         wanted = [
             TrainerSlot(
                 trainer_id, s.session_date, s.session_time, s.duration_minutes, SlotStatus.BOOKED, purchase_id

@@ -74,7 +74,7 @@ def _use_case(store: FakeStore, directory: FakeDirectory, zone: Zone | None = ZO
     return AssignTrainer(
         uow_factory=lambda: FakeUnitOfWork(store),  # type: ignore[arg-type,return-value]
         directory=directory,
-        find_zone=lambda point: (zone, 0.0) if zone else None,
+        find_zone=lambda uow, point: (zone, 0.0) if zone else None,
         clock=FixedClock(),  # type: ignore[arg-type]
     )
 
@@ -175,3 +175,21 @@ def test_a_start_date_before_the_business_today_is_invalid(
 
     assert [v.field for v in raised.value.violations] == ["start_date"]
     assert store.purchases == {}
+
+
+def test_when_every_ranked_trainer_is_taken_meanwhile_the_purchase_ends_waitlisted_without_a_trainer(
+    store: FakeStore, directory: FakeDirectory
+) -> None:
+    for trainer_id in (NEAR, FAR):
+        store.taken_meanwhile.append(
+            TrainerSlot(trainer_id, TODAY + timedelta(days=4), "16:00", 40, SlotStatus.BOOKED, "rival")
+        )
+
+    result = _use_case(store, directory)(_request())
+
+    assert result.purchase.status == PurchaseStatus.WAITLISTED
+    assert result.purchase.waitlist_reason == WaitlistReason.NO_ELIGIBLE_TRAINER
+    assert result.purchase.message == "No eligible trainer available, booking waitlisted"
+    assert result.purchase.trainer_id is None
+    assert [r.reason.value for r in result.decision.rejections] == ["SLOT_TAKEN_CONCURRENTLY"] * 2
+    assert store.purchases[result.purchase.purchase_id].status == PurchaseStatus.WAITLISTED

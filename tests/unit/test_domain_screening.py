@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booking_server.domain.eligibility import RejectionReason, screen_candidates
+from booking_server.domain.eligibility import RejectionReason, place_candidates, screen_candidates
 from booking_server.domain.model import GeoPoint, TrainerCandidate, Zone
 
 COURSE = "11111111-1111-1111-1111-111111111111"
@@ -57,3 +57,33 @@ def test_a_trainer_listed_twice_is_screened_once() -> None:
 
     assert [c.trainer_id for c in screening.passed] == ["a"]
     assert screening.rejections == ()
+
+
+def test_a_placement_computed_once_per_zone_gives_the_same_screening_as_computing_it_inline() -> None:
+    candidates = [
+        _candidate("a"),
+        _candidate("b", zone_id="99999999-9999-9999-9999-999999999999"),
+        _candidate("c", location=GeoPoint(18.0, 78.0), certified_course_ids=("x", "y", "z", COURSE)),
+        _candidate("d", certified_course_ids=("x", "y", "z", COURSE)),
+    ]
+    placement = place_candidates(candidates, ZONE)
+
+    with_placement = screen_candidates(
+        candidates=candidates,
+        zone=ZONE,
+        course_id=COURSE,
+        student_location=GeoPoint(17.0, 78.0),
+        placement=placement,
+    )
+    inline = screen_candidates(
+        candidates=candidates, zone=ZONE, course_id=COURSE, student_location=GeoPoint(17.0, 78.0)
+    )
+
+    assert with_placement == inline
+    assert [c.trainer_id for c in placement.passed] == ["a", "c", "d"]
+    # Travel (rule 4) is reported before the certification count (rule 5).
+    assert {r.trainer_id: r.reason for r in inline.rejections} == {
+        "b": RejectionReason.WRONG_ZONE,
+        "c": RejectionReason.OUT_OF_TRAVEL_RANGE,
+        "d": RejectionReason.TOO_MANY_CERTIFICATIONS,
+    }

@@ -185,13 +185,11 @@ class Screening:
     rejections: tuple[Rejection, ...]
 
 
-def screen_candidates(
-    *, candidates: Sequence[TrainerCandidate], zone: Zone, course_id: str, student_location: GeoPoint
-) -> Screening:
-    """The rules the directory record alone decides, before any calendar is read.
+def place_candidates(candidates: Sequence[TrainerCandidate], zone: Zone) -> Screening:
+    """Rules 1-3 (active, operator, home zone): they depend on the zone, not on the student.
 
-    Most candidates of a course fail here (other zones, other operators), so the use case
-    reads calendars and loads only for the few that pass.
+    Separate from the travel and certification rules so that a cached candidate list can keep
+    this result per zone and not redo it for every purchase in that zone.
     """
     passed: list[TrainerCandidate] = []
     rejections: list[Rejection] = []
@@ -200,10 +198,36 @@ def screen_candidates(
         if candidate.trainer_id in seen:
             continue
         seen.add(candidate.trainer_id)
+        failure = _placement_failure(candidate, zone)
+        if failure is None:
+            passed.append(candidate)
+        else:
+            rejections.append(Rejection(candidate.trainer_id, failure[0], failure[1]))
+    return Screening(passed=tuple(passed), rejections=tuple(rejections))
+
+
+def screen_candidates(
+    *,
+    candidates: Sequence[TrainerCandidate],
+    zone: Zone,
+    course_id: str,
+    student_location: GeoPoint,
+    placement: Screening | None = None,
+) -> Screening:
+    """The rules the directory record alone decides (1-5), before any calendar is read.
+
+    Most candidates of a course fail here (other zones, other operators), so the use case
+    reads calendars and loads only for the few that pass. `placement` is
+    place_candidates(candidates, zone) when the caller already has it.
+    """
+    placed = placement if placement is not None else place_candidates(candidates, zone)
+    passed: list[TrainerCandidate] = []
+    rejections = list(placed.rejections)
+    for candidate in placed.passed:
         distance_km = (
             haversine_km(student_location, candidate.location) if candidate.location is not None else None
         )
-        failure = _profile_failure(candidate, zone, course_id, distance_km)
+        failure = _qualification_failure(candidate, zone, course_id, distance_km)
         if failure is None:
             passed.append(candidate)
         else:

@@ -88,6 +88,9 @@ class SyncSessions:
                 uow.read_model.write(purchase)
         except Exception as exc:  # noqa: BLE001 - whatever broke the sync must not break the assignment
             log.error("read_model_sync_failed", purchase_id=purchase.purchase_id, **failure_fields(exc))
+            # The assignment wrote its sessions as synced (to save rewriting them); they are
+            # not, so the reconciler must see them.
+            uow.read_model.mark_unsynced(purchase.purchase_id)
 
     def sync_purchase(self, purchase_id: str) -> SyncResult:
         purchase_id = _require_uuid(purchase_id, "purchase_id")

@@ -105,10 +105,15 @@ class ZoneService:
     def find_serving_zone(self, point: GeoPoint) -> tuple[Zone, float] | None:
         """The zone that serves a (validated) point and the distance to its centre, or None."""
         with self._uow_factory() as uow:
-            matches = _matches(uow, point)
-        if not matches:
-            return None
-        return matches[0].record.zone, matches[0].distance_km
+            return find_serving_zone_in(uow, point)
+
+
+def find_serving_zone_in(uow: UnitOfWork, point: GeoPoint) -> tuple[Zone, float] | None:
+    """find_serving_zone inside a unit of work the caller already has open (the assignment's)."""
+    matches = _matches(uow, point)
+    if not matches:
+        return None
+    return matches[0].record.zone, matches[0].distance_km
 
 
 def _matches(uow: UnitOfWork, point: GeoPoint) -> list[ZoneMatch]:

@@ -89,11 +89,23 @@ def to_session(row: Row[Any]) -> StoredSession:
     )
 
 
+_MARK_WAITLISTED = text(
+    """
+    WITH unsynced AS (
+        UPDATE purchase_sessions SET synced_at = NULL WHERE purchase_id = :purchase_id
+    )
+    UPDATE purchases SET status = 'WAITLISTED', waitlist_reason = :reason, trainer_id = NULL,
+        message = :message, updated_at = now()
+    WHERE id = :purchase_id
+    RETURNING *
+    """
+)
+
 _INSERT_SESSIONS = text(
     """
-    INSERT INTO purchase_sessions (purchase_id, session_number, session_date, session_time,
+    INSERT INTO purchase_sessions (purchase_id, synced_at, session_number, session_date, session_time,
         duration_minutes, session_type, is_bookable, is_fixed_time, requires_booking, initial_time_slot)
-    SELECT :purchase_id, s.* FROM unnest(
+    SELECT :purchase_id, CASE WHEN :synced THEN now() END, s.* FROM unnest(
         CAST(:numbers AS int[]), CAST(:dates AS date[]), CAST(:times AS text[]), CAST(:durations AS int[]),
         CAST(:types AS text[]), CAST(:bookable AS boolean[]), CAST(:fixed AS boolean[]),
         CAST(:requires AS boolean[]), CAST(:initial AS text[])) AS s
@@ -152,13 +164,14 @@ class SqlPurchaseRepository:
         return None if row is None else to_purchase(row)
 
     def insert_sessions(
-        self, purchase_id: str, sessions: Sequence[ScheduledSession]
+        self, purchase_id: str, sessions: Sequence[ScheduledSession], *, synced: bool = False
     ) -> tuple[StoredSession, ...]:
         # One statement for the whole schedule (up to 100 rows): arrays in, ids out.
         rows = self._conn.execute(
             _INSERT_SESSIONS,
             {
                 "purchase_id": purchase_id,
+                "synced": synced,
                 "numbers": [s.session_number for s in sessions],
                 "dates": [s.session_date for s in sessions],
                 "times": [s.session_time for s in sessions],
@@ -188,6 +201,12 @@ class SqlPurchaseRepository:
                 updated_at=func.now(),
             )
             .returning(*purchases.c)
+        ).one()
+        return to_purchase(row)
+
+    def mark_waitlisted(self, purchase_id: str, *, reason: WaitlistReason, message: str) -> StoredPurchase:
+        row = self._conn.execute(
+            _MARK_WAITLISTED, {"purchase_id": purchase_id, "reason": reason.value, "message": message}
         ).one()
         return to_purchase(row)
 

@@ -131,6 +131,8 @@ _UNSYNCED = text(
     """
 )
 
+_MARK_UNSYNCED = text("UPDATE purchase_sessions SET synced_at = NULL WHERE purchase_id = :purchase_id")
+
 _HAS_UNSYNCED = text(
     "SELECT EXISTS (SELECT 1 FROM purchase_sessions WHERE purchase_id = :purchase_id AND synced_at IS NULL)"
 )
@@ -226,6 +228,9 @@ class SqlReadModelRepository:
             },
         ).one()
         return SyncCounts(sessions_created=created, sessions_updated=total - created)
+
+    def mark_unsynced(self, purchase_id: str) -> None:
+        self._conn.execute(_MARK_UNSYNCED, {"purchase_id": purchase_id})
 
     def unsynced_purchase_ids(self, *, limit: int) -> list[str]:
         return list(self._conn.execute(_UNSYNCED, {"limit": limit}).scalars())

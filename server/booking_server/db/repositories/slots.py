@@ -23,10 +23,9 @@ _BUSY = text(
     "WHERE trainer_id = ANY(CAST(:ids AS uuid[])) AND slot_date BETWEEN :first AND :last"
 )
 
-# Lock (creating if needed) the trainer's key row, then insert every slot in one statement.
-# ON CONFLICT DO NOTHING skips slots refused by the exclusion constraint, so the caller
-# compares the count inserted with the count asked.
-_RESERVE = text(
+# Time off: lock (creating if needed) the trainer's key row, then insert the one blocked slot;
+# ON CONFLICT DO NOTHING turns an overlap (the exclusion constraint) into "no row".
+_BLOCK = text(
     """
     WITH trainer AS (
         INSERT INTO trainer_slot_keys (trainer_id) VALUES (:trainer_id)
@@ -34,15 +33,38 @@ _RESERVE = text(
         RETURNING trainer_key
     )
     INSERT INTO trainer_slots (trainer_id, trainer_key, slot_date, start_time, start_minute,
-                               duration_minutes, status, purchase_id, session_id, reason)
-    SELECT :trainer_id, trainer.trainer_key, s.slot_date, s.start_time, s.start_minute,
-           s.duration_minutes, :status, :purchase_id, s.session_id, :reason
-    FROM trainer,
-         unnest(CAST(:dates AS date[]), CAST(:times AS text[]), CAST(:minutes AS bigint[]),
-                CAST(:durations AS int[]), CAST(:session_ids AS uuid[]))
-             AS s(slot_date, start_time, start_minute, duration_minutes, session_id)
+                               duration_minutes, status, reason)
+    SELECT :trainer_id, trainer.trainer_key, :slot_date, :start_time, :start_minute,
+           :duration_minutes, 'blocked', :reason
+    FROM trainer
     ON CONFLICT DO NOTHING
     RETURNING id
+    """
+)
+
+_UNRESERVE = text("DELETE FROM trainer_slots WHERE id = ANY(CAST(:ids AS uuid[]))")
+
+# A reservation books the purchase's stored sessions directly: no per-slot parameters to build,
+# adapt and send. The civil minute is the SQL twin of domain.model.civil_minutes (minutes since
+# 2000-01-01 00:00); tests/integration/test_slot_repository.py checks that the two agree.
+_BOOK_SESSIONS = text(
+    """
+    WITH trainer AS (
+        INSERT INTO trainer_slot_keys (trainer_id) VALUES (:trainer_id)
+        ON CONFLICT (trainer_id) DO UPDATE SET trainer_id = EXCLUDED.trainer_id
+        RETURNING trainer_key
+    )
+    INSERT INTO trainer_slots (trainer_id, trainer_key, slot_date, start_time, start_minute,
+                               duration_minutes, status, purchase_id, session_id)
+    SELECT :trainer_id, trainer.trainer_key, ps.session_date, ps.session_time,
+           (ps.session_date - DATE '2000-01-01') * 1440
+               + split_part(ps.session_time, ':', 1)::int * 60 + split_part(ps.session_time, ':', 2)::int,
+           ps.duration_minutes, 'booked', ps.purchase_id, ps.id
+    FROM trainer, purchase_sessions ps
+    WHERE ps.purchase_id = :purchase_id AND ps.id = ANY(CAST(:session_ids AS uuid[]))
+    ORDER BY ps.session_number
+    ON CONFLICT DO NOTHING
+    RETURNING id::text
     """
 )
 
@@ -83,44 +105,33 @@ class SqlSlotRepository:
             busy[trainer_id].append(BusyInterval(start, start + duration))
         return busy
 
-    def _insert(
-        self,
-        trainer_id: str,
-        *,
-        status: SlotStatus,
-        purchase_id: str | None,
-        reason: str,
-        slots: Sequence[tuple[date, str, int, str | None]],
-    ) -> int:
+    def reserve(self, trainer_id: str, *, purchase_id: str, sessions: Sequence[StoredSession]) -> bool:
         params = {
             "trainer_id": trainer_id,
-            "status": status.value,
             "purchase_id": purchase_id,
-            "reason": reason,
-            "dates": [s[0] for s in slots],
-            "times": [s[1] for s in slots],
-            "minutes": [civil_minutes(s[0], s[1]) for s in slots],
-            "durations": [s[2] for s in slots],
-            "session_ids": [s[3] for s in slots],
+            "session_ids": [s.session_id for s in sessions],
         }
-        return len(self._conn.execute(_RESERVE, params).all())
-
-    def reserve(self, trainer_id: str, *, purchase_id: str, sessions: Sequence[StoredSession]) -> bool:
-        slots = [(s.session_date, s.session_time, s.duration_minutes, s.session_id) for s in sessions]
-        inserted = self._insert(
-            trainer_id, status=SlotStatus.BOOKED, purchase_id=purchase_id, reason="", slots=slots
-        )
-        return inserted == len(slots)
+        inserted: list[str] = list(self._conn.execute(_BOOK_SESSIONS, params).scalars())
+        if len(inserted) == len(sessions):
+            return True
+        # All or nothing: remove the part that fitted. A compensating delete instead of a
+        # savepoint keeps the common (successful) path two round trips shorter; the trainer's
+        # key row stays locked until commit, and the rare lock cycle that can cause is broken
+        # by PostgreSQL and retried by the use case.
+        if inserted:
+            self._conn.execute(_UNRESERVE, {"ids": inserted})
+        return False
 
     def block(self, slot: TrainerSlot) -> TrainerSlot | None:
-        inserted = self._insert(
-            slot.trainer_id,
-            status=SlotStatus.BLOCKED,
-            purchase_id=None,
-            reason=slot.reason,
-            slots=[(slot.slot_date, slot.start_time, slot.duration_minutes, None)],
-        )
-        return slot if inserted == 1 else None
+        params = {
+            "trainer_id": slot.trainer_id,
+            "slot_date": slot.slot_date,
+            "start_time": slot.start_time,
+            "start_minute": civil_minutes(slot.slot_date, slot.start_time),
+            "duration_minutes": slot.duration_minutes,
+            "reason": slot.reason,
+        }
+        return slot if self._conn.execute(_BLOCK, params).first() is not None else None
 
     def schedule(self, trainer_id: str, *, from_date: date, to_date: date) -> list[TrainerSlot]:
         rows = self._conn.execute(_SCHEDULE, {"trainer_id": trainer_id, "first": from_date, "last": to_date})

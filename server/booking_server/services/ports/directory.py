@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from booking_server.domain.model import TrainerCandidate
+from booking_server.domain.eligibility import Screening, place_candidates
+from booking_server.domain.model import TrainerCandidate, Zone
 
 
 class TrainerDirectoryUnavailableError(Exception):
@@ -17,6 +18,19 @@ class CandidateList:
     candidates: tuple[TrainerCandidate, ...]
     # Records the directory returned but that could not be understood: only they are excluded.
     unreadable_trainer_ids: tuple[str, ...] = ()
+    # place_candidates per (zone, operator), kept as long as this list is (a cached list lives
+    # for the directory cache's TTL). Races only compute the same value twice.
+    _placements: dict[tuple[str, str | None], Screening] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def placement_for(self, zone: Zone) -> Screening:
+        key = (zone.zone_id, zone.franchise_id)
+        placement = self._placements.get(key)
+        if placement is None:
+            placement = place_candidates(self.candidates, zone)
+            self._placements[key] = placement
+        return placement
 
 
 class TrainerDirectory(Protocol):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from booking_server.domain.model import PurchaseStatus, ScheduledSession
+from booking_server.domain.model import PurchaseStatus, ScheduledSession, WaitlistReason
 from booking_server.domain.purchase import PurchaseOutcome, StoredPurchase, StoredSession
 from booking_server.domain.validation import AssignTrainerCommand
 
@@ -39,10 +39,16 @@ class PurchaseRepository(Protocol):
         ...
 
     def insert_sessions(
-        self, purchase_id: str, sessions: Sequence[ScheduledSession]
-    ) -> tuple[StoredSession, ...]: ...
+        self, purchase_id: str, sessions: Sequence[ScheduledSession], *, synced: bool = False
+    ) -> tuple[StoredSession, ...]:
+        """Store the schedule; `synced` marks the sessions as already in the read model."""
+        ...
 
     def mark_assigned(self, purchase_id: str, *, trainer_id: str, message: str) -> StoredPurchase: ...
+
+    def mark_waitlisted(self, purchase_id: str, *, reason: WaitlistReason, message: str) -> StoredPurchase:
+        """No trainer after all: no trainer, and its sessions are not in the read model."""
+        ...
 
     def list_sessions(self, purchase_id: str) -> tuple[StoredSession, ...]: ...
 

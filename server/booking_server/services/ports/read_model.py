@@ -45,6 +45,10 @@ class ReadModelRepository(Protocol):
         """
         ...
 
+    def mark_unsynced(self, purchase_id: str) -> None:
+        """Clear the synced marks of a purchase's sessions (its sync failed): the reconciler's work."""
+        ...
+
     def unsynced_purchase_ids(self, *, limit: int) -> list[str]:
         """ASSIGNED purchases with at least one unsynced session, newest first."""
         ...

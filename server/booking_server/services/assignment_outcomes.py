@@ -1,0 +1,94 @@
+"""What AssignTrainer answers in each case: stored, replayed, predicted (dry run)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from booking_server.domain.eligibility import Rejection
+from booking_server.domain.errors import AlreadyExistsError
+from booking_server.domain.model import PurchaseStatus, ScheduledSession, WaitlistReason, Zone
+from booking_server.domain.purchase import (
+    ASSIGNED_MESSAGE,
+    WAITLISTED_MESSAGE,
+    AssignmentDecision,
+    AssignmentResult,
+    PurchaseOutcome,
+    StoredPurchase,
+    StoredSession,
+)
+from booking_server.domain.validation import AssignTrainerCommand
+from booking_server.services.unit_of_work import UnitOfWork
+
+
+def assigned(zone: Zone, trainer_id: str) -> PurchaseOutcome:
+    return PurchaseOutcome(PurchaseStatus.ASSIGNED, ASSIGNED_MESSAGE, zone=zone, trainer_id=trainer_id)
+
+
+def waitlisted(zone: Zone, reason: WaitlistReason) -> PurchaseOutcome:
+    return PurchaseOutcome(PurchaseStatus.WAITLISTED, WAITLISTED_MESSAGE, zone=zone, waitlist_reason=reason)
+
+
+def with_taken(decision: AssignmentDecision, taken: list[Rejection]) -> AssignmentDecision:
+    return replace(decision, rejections=decision.rejections + tuple(taken)) if taken else decision
+
+
+def replayed(uow: UnitOfWork, existing: StoredPurchase, fingerprint: str) -> AssignmentResult:
+    """The stored outcome for a repeated booking id, or BOOKING_ID_REUSED for another payload."""
+    if existing.request_fingerprint != fingerprint:
+        raise AlreadyExistsError(
+            "booking_id was already used for a different request", reason="BOOKING_ID_REUSED"
+        )
+    sessions = uow.purchases.list_sessions(existing.purchase_id)
+    trainer_ids = (existing.trainer_id,) if existing.trainer_id else ()
+    record = uow.zones.get(existing.zone_id) if existing.zone_id else None
+    zone = record.zone if record is not None else None
+    return AssignmentResult(existing, sessions, AssignmentDecision(zone=zone, ranked_trainer_ids=trainer_ids))
+
+
+def replay_after_race(uow: UnitOfWork, command: AssignTrainerCommand, fingerprint: str) -> AssignmentResult:
+    """A concurrent request with the same booking id committed first: answer with its outcome."""
+    uow.rollback()
+    existing = uow.purchases.get_by_booking_id(command.booking_id)
+    if existing is None:  # the other request rolled back; its caller will retry
+        raise AlreadyExistsError(
+            "booking_id is being processed by another request", reason="BOOKING_ID_REUSED"
+        )
+    return replayed(uow, existing, fingerprint)
+
+
+def predicted(command: AssignTrainerCommand, fingerprint: str, outcome: PurchaseOutcome) -> StoredPurchase:
+    """The purchase a real call would store now; no id, no timestamps."""
+    return StoredPurchase(
+        purchase_id="",
+        booking_id=command.booking_id,
+        request_fingerprint=fingerprint,
+        course_id=command.course_id,
+        class_type=command.class_type,
+        total_sessions=command.total_sessions,
+        delivery_mode=command.delivery_mode,
+        start_date=command.start_date,
+        preferred_time_slot=command.preferred_time_slot,
+        student_location=command.student_location,
+        student_address=command.student_address,
+        students=command.students,
+        zone_id=outcome.zone.zone_id if outcome.zone else None,
+        franchise_id=outcome.zone.franchise_id if outcome.zone else None,
+        trainer_id=outcome.trainer_id,
+        status=outcome.status,
+        waitlist_reason=outcome.waitlist_reason,
+        message=outcome.message,
+        created_at=None,
+        updated_at=None,
+    )
+
+
+def predicted_result(
+    command: AssignTrainerCommand,
+    fingerprint: str,
+    outcome: PurchaseOutcome,
+    sessions: tuple[ScheduledSession, ...],
+    decision: AssignmentDecision,
+) -> AssignmentResult:
+    """A dry run's answer: what would be stored, with the sessions it would have."""
+    planned = tuple(StoredSession.planned(s) for s in sessions)
+    return AssignmentResult(predicted(command, fingerprint, outcome), planned, decision)
