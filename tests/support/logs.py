@@ -1,4 +1,8 @@
-"""Capture structlog events whatever level the running test server configured."""
+"""Capture structlog events whatever level the running test server configured.
+
+The capture keeps the production processors that add data (context variables such as the
+request id, and rendered exceptions), so tests see what the JSON log line would carry.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,18 @@ from contextlib import contextmanager
 from typing import Any
 
 import structlog
-from structlog.testing import capture_logs
+from structlog.testing import LogCapture
 
 
 @contextmanager
 def captured_logs() -> Iterator[list[dict[str, Any]]]:
     saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    capture = LogCapture()
+    structlog.configure(
+        processors=[structlog.contextvars.merge_contextvars, structlog.processors.format_exc_info, capture],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+    )
     try:
-        with capture_logs() as logs:
-            yield logs
+        yield capture.entries
     finally:
         structlog.configure(**saved)

@@ -1,0 +1,180 @@
+"""The error boundary interceptor: one table maps every domain error; nothing else leaks.
+
+A small servicer raises each kind of error from inside a real in-process gRPC server that
+uses the production interceptor, so each row of rpc/errors.py is checked end to end.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent import futures
+
+import grpc
+import pytest
+from booking.v1 import booking_service_pb2 as pb
+from booking.v1 import booking_service_pb2_grpc, trainer_directory_pb2_grpc
+from booking_server.domain.errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    FieldViolation,
+    InvalidRequestError,
+    NotFoundError,
+    UnavailableError,
+)
+from booking_server.rpc.interceptors import ErrorBoundaryInterceptor
+from booking_server.rpc.server import build_public_server
+from grpc_health.v1 import health
+
+from tests.support.logs import captured_logs
+from tests.support.rpc_errors import rich_error
+
+ERRORS: dict[str, Exception] = {
+    "invalid": InvalidRequestError([FieldViolation("zone_id", "must be a UUID")]),
+    "not_found": NotFoundError("zone not found", reason="ZONE_NOT_FOUND"),
+    "exists": AlreadyExistsError("name taken", reason="ZONE_NAME_TAKEN"),
+    "precondition": FailedPreconditionError("overlap", reason="SLOT_OVERLAP"),
+    "unavailable": UnavailableError("database unavailable", reason="DATABASE_UNAVAILABLE"),
+    "bug": RuntimeError('relation "zones" does not exist: SELECT * FROM zones WHERE host=db-7.internal'),
+}
+
+
+class RaisingServicer(booking_service_pb2_grpc.BookingServiceServicer):
+    """GetZone raises the error named by the request's zone_id."""
+
+    def GetZone(self, request: pb.GetZoneRequest, context: grpc.ServicerContext) -> pb.GetZoneResponse:  # noqa: N802
+        raise ERRORS[request.zone_id]
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[booking_service_pb2_grpc.BookingServiceStub]:
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), interceptors=[ErrorBoundaryInterceptor()])
+    booking_service_pb2_grpc.add_BookingServiceServicer_to_server(RaisingServicer(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        yield booking_service_pb2_grpc.BookingServiceStub(channel)
+    server.stop(None).wait()
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "reason"),
+    [
+        ("invalid", grpc.StatusCode.INVALID_ARGUMENT, "INVALID_REQUEST"),
+        ("not_found", grpc.StatusCode.NOT_FOUND, "ZONE_NOT_FOUND"),
+        ("exists", grpc.StatusCode.ALREADY_EXISTS, "ZONE_NAME_TAKEN"),
+        ("precondition", grpc.StatusCode.FAILED_PRECONDITION, "SLOT_OVERLAP"),
+        ("unavailable", grpc.StatusCode.UNAVAILABLE, "DATABASE_UNAVAILABLE"),
+    ],
+)
+def test_each_domain_error_becomes_its_status_code_with_error_info(
+    stub: booking_service_pb2_grpc.BookingServiceStub, name: str, code: grpc.StatusCode, reason: str
+) -> None:
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.GetZone(pb.GetZoneRequest(zone_id=name))
+
+    error = rich_error(raised.value)
+    assert (error.code, error.reason, error.domain) == (code, reason, "booking.v1")
+    assert error.message == str(ERRORS[name])
+
+
+def test_invalid_argument_carries_its_field_violations(
+    stub: booking_service_pb2_grpc.BookingServiceStub,
+) -> None:
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.GetZone(pb.GetZoneRequest(zone_id="invalid"))
+
+    assert rich_error(raised.value).violations == {"zone_id": "must be a UUID"}
+
+
+def test_an_unexpected_failure_is_internal_error_and_its_detail_only_reaches_the_log(
+    stub: booking_service_pb2_grpc.BookingServiceStub,
+) -> None:
+    with captured_logs() as logs, pytest.raises(grpc.RpcError) as raised:
+        stub.GetZone(pb.GetZoneRequest(zone_id="bug"), metadata=(("x-request-id", "req-42"),))
+
+    error = rich_error(raised.value)
+    assert (error.code, error.message, error.reason) == (
+        grpc.StatusCode.INTERNAL,
+        "internal error",
+        "INTERNAL",
+    )
+    assert "SELECT" not in str(raised.value)
+    assert "db-7" not in str(raised.value)
+    [failure] = [e for e in logs if e["event"] == "rpc_failed"]
+    assert failure["request_id"] == "req-42"
+    assert "RuntimeError" in failure["exception"]
+    assert "db-7.internal" in failure["exception"]
+
+
+def test_every_rpc_logs_one_line_with_method_code_duration_and_request_id(
+    stub: booking_service_pb2_grpc.BookingServiceStub,
+) -> None:
+    with captured_logs() as logs, pytest.raises(grpc.RpcError):
+        stub.GetZone(pb.GetZoneRequest(zone_id="not_found"), metadata=(("x-request-id", "trace-7"),))
+
+    [line] = [e for e in logs if e["event"] == "rpc_handled"]
+    assert line["method"] == "/booking.v1.BookingService/GetZone"
+    assert line["code"] == "NOT_FOUND"
+    assert line["request_id"] == "trace-7"
+    assert line["duration_ms"] >= 0
+
+
+def test_the_callers_request_id_is_echoed_and_a_missing_one_is_generated(
+    stub: booking_service_pb2_grpc.BookingServiceStub,
+) -> None:
+    with pytest.raises(grpc.RpcError) as given:
+        stub.GetZone(pb.GetZoneRequest(zone_id="not_found"), metadata=(("x-request-id", "abc-123"),))
+    with pytest.raises(grpc.RpcError) as generated:
+        stub.GetZone(pb.GetZoneRequest(zone_id="not_found"))
+
+    assert dict(given.value.initial_metadata())["x-request-id"] == "abc-123"  # type: ignore[attr-defined]
+    new_id = dict(generated.value.initial_metadata())["x-request-id"]  # type: ignore[attr-defined]
+    assert len(new_id) == 32
+    assert new_id != "abc-123"
+
+
+def test_an_rpc_a_servicer_does_not_implement_is_unimplemented(
+    stub: booking_service_pb2_grpc.BookingServiceStub,
+) -> None:
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.GetPurchase(pb.GetPurchaseRequest(purchase_id="x"))
+
+    assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED  # type: ignore[attr-defined]
+
+
+class SlowServicer(booking_service_pb2_grpc.BookingServiceServicer):
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def GetZone(self, request: pb.GetZoneRequest, context: grpc.ServicerContext) -> pb.GetZoneResponse:  # noqa: N802
+        self.release.wait(5)
+        return pb.GetZoneResponse()
+
+
+def test_calls_beyond_the_concurrency_bound_are_answered_resource_exhausted() -> None:
+    slow = SlowServicer()
+    built = build_public_server(
+        listen_addr="127.0.0.1:0",
+        booking=slow,
+        directory=trainer_directory_pb2_grpc.TrainerDirectoryServiceServicer(),
+        health_servicer=health.HealthServicer(),
+        max_workers=4,
+        max_concurrent_rpcs=1,
+    )
+    built.server.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{built.port}") as channel:
+            stub = booking_service_pb2_grpc.BookingServiceStub(channel)
+            first = stub.GetZone.future(pb.GetZoneRequest(zone_id="a"))
+            time.sleep(0.3)  # let the first call occupy the only slot
+            with pytest.raises(grpc.RpcError) as raised:
+                stub.GetZone(pb.GetZoneRequest(zone_id="b"), timeout=5)
+            slow.release.set()
+            assert first.result(timeout=5) == pb.GetZoneResponse()
+    finally:
+        slow.release.set()
+        built.server.stop(None).wait()
+
+    assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]
