@@ -203,27 +203,17 @@ def place_candidates(candidates: Sequence[TrainerCandidate], zone: Zone) -> Scre
             passed.append(candidate)
         else:
             rejections.append(Rejection(candidate.trainer_id, failure[0], failure[1]))
+    rejections.sort(key=lambda r: r.trainer_id)
     return Screening(passed=tuple(passed), rejections=tuple(rejections))
 
 
-def screen_candidates(
-    *,
-    candidates: Sequence[TrainerCandidate],
-    zone: Zone,
-    course_id: str,
-    student_location: GeoPoint,
-    placement: Screening | None = None,
+def qualify_candidates(
+    placed: Sequence[TrainerCandidate], *, zone: Zone, course_id: str, student_location: GeoPoint
 ) -> Screening:
-    """The rules the directory record alone decides (1-5), before any calendar is read.
-
-    Most candidates of a course fail here (other zones, other operators), so the use case
-    reads calendars and loads only for the few that pass. `placement` is
-    place_candidates(candidates, zone) when the caller already has it.
-    """
-    placed = placement if placement is not None else place_candidates(candidates, zone)
+    """Rules 4-5 (travel range, certification) for candidates that passed place_candidates."""
     passed: list[TrainerCandidate] = []
-    rejections = list(placed.rejections)
-    for candidate in placed.passed:
+    rejections: list[Rejection] = []
+    for candidate in placed:
         distance_km = (
             haversine_km(student_location, candidate.location) if candidate.location is not None else None
         )
@@ -233,6 +223,21 @@ def screen_candidates(
         else:
             rejections.append(Rejection(candidate.trainer_id, failure[0], failure[1]))
     return Screening(passed=tuple(passed), rejections=tuple(rejections))
+
+
+def screen_candidates(
+    *, candidates: Sequence[TrainerCandidate], zone: Zone, course_id: str, student_location: GeoPoint
+) -> Screening:
+    """The rules the directory record alone decides (1-5), before any calendar is read.
+
+    Most candidates of a course fail here (other zones, other operators), so the use case
+    reads calendars and loads only for the few that pass.
+    """
+    placed = place_candidates(candidates, zone)
+    qualified = qualify_candidates(
+        placed.passed, zone=zone, course_id=course_id, student_location=student_location
+    )
+    return Screening(passed=qualified.passed, rejections=placed.rejections + qualified.rejections)
 
 
 def _describe_operator(franchise_id: str | None) -> str:

@@ -92,11 +92,22 @@ class StoredSession:
 
 @dataclass(frozen=True, slots=True)
 class AssignmentDecision:
-    """Why this trainer, or why none: the zone, the ranked trainers tried, every rejection."""
+    """Why this trainer, or why none: the zone, the ranked trainers tried, every rejection.
+
+    `zone_rejections` are the candidates the zone itself excludes (rules 1-3); they are the
+    same for every purchase in the zone while the candidate list is cached, so they are kept
+    apart (and the same tuple object) for the response to reuse. `rejections` are this
+    purchase's own (rules 4-7, races, unreadable records). Each is ordered by trainer id.
+    """
 
     zone: Zone | None = None
     ranked_trainer_ids: tuple[str, ...] = ()
     rejections: tuple[Rejection, ...] = ()
+    zone_rejections: tuple[Rejection, ...] = ()
+
+    @property
+    def all_rejections(self) -> tuple[Rejection, ...]:
+        return self.zone_rejections + self.rejections
 
 
 @dataclass(frozen=True, slots=True)

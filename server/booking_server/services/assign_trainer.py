@@ -9,18 +9,17 @@ first trainer whose slots all fit, read-model sync (isolated by the sync itself)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random
 
 from booking_server.domain.eligibility import (
-    EligibilityResult,
     Rejection,
     RejectionReason,
     evaluate_candidates,
-    screen_candidates,
+    qualify_candidates,
 )
 from booking_server.domain.model import GeoPoint, PurchaseStatus, ScheduledSession, WaitlistReason, Zone
 from booking_server.domain.purchase import (
@@ -166,9 +165,11 @@ class AssignTrainer:
                 if plan.command.validate_only:
                     return predicted_result(plan.command, plan.fingerprint, outcome, plan.sessions, decision)
                 return self._store(uow, plan, outcome, decision)
-            eligibility = _evaluate(uow, plan, plan.candidates)
-            ranked = tuple(t.trainer_id for t in eligibility.ranked)
-            decision = AssignmentDecision(plan.zone, ranked, eligibility.rejections)
+            evaluation = _evaluate(uow, plan, plan.candidates)
+            ranked = evaluation.ranked
+            decision = AssignmentDecision(
+                plan.zone, ranked, evaluation.rejections, evaluation.zone_rejections
+            )
             # Optimistic: the calendar read just found the first ranked trainer free, so the
             # purchase is written as assigned to it; only a lost race rewrites it.
             if ranked:
@@ -214,21 +215,28 @@ class AssignTrainer:
         return AssignmentResult(purchase, sessions, with_taken(decision, taken))
 
 
-def _evaluate(uow: UnitOfWork, plan: _Plan, candidates: CandidateList) -> EligibilityResult:
+@dataclass(frozen=True, slots=True)
+class _Evaluation:
+    ranked: tuple[str, ...]
+    zone_rejections: tuple[Rejection, ...]  # rules 1-3, shared by the zone (see AssignmentDecision)
+    rejections: tuple[Rejection, ...]  # this purchase's own
+
+
+def _evaluate(uow: UnitOfWork, plan: _Plan, candidates: CandidateList) -> _Evaluation:
     """The record rules first, then one calendar read and one load read for the survivors."""
     command = plan.command
-    screening = screen_candidates(
-        candidates=candidates.candidates,
+    placement = candidates.placement_for(plan.zone)
+    qualified = qualify_candidates(
+        placement.passed,
         zone=plan.zone,
         course_id=command.course_id,
         student_location=command.student_location,
-        placement=candidates.placement_for(plan.zone),
     )
-    trainer_ids = [c.trainer_id for c in screening.passed]
+    trainer_ids = [c.trainer_id for c in qualified.passed]
     first = plan.sessions[0].session_date - timedelta(days=1)  # a slot may start the day before
     busy = uow.slots.busy_intervals(trainer_ids, first_date=first, last_date=plan.sessions[-1].session_date)
     result = evaluate_candidates(
-        candidates=screening.passed,
+        candidates=qualified.passed,
         zone=plan.zone,
         course_id=command.course_id,
         student_location=command.student_location,
@@ -240,5 +248,9 @@ def _evaluate(uow: UnitOfWork, plan: _Plan, candidates: CandidateList) -> Eligib
         Rejection(t, RejectionReason.RECORD_UNAVAILABLE, "the directory record could not be read")
         for t in candidates.unreadable_trainer_ids
     )
-    rejections = screening.rejections + result.rejections + unreadable
-    return replace(result, rejections=tuple(sorted(rejections, key=lambda r: r.trainer_id)))
+    own = qualified.rejections + result.rejections + unreadable
+    return _Evaluation(
+        ranked=tuple(t.trainer_id for t in result.ranked),
+        zone_rejections=placement.rejections,
+        rejections=tuple(sorted(own, key=lambda r: r.trainer_id)),
+    )

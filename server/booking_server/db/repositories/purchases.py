@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Row, Table, and_, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from booking_server.db.models import PurchaseRow, PurchaseSessionRow
 from booking_server.domain.model import (
@@ -89,6 +89,26 @@ def to_session(row: Row[Any]) -> StoredSession:
     )
 
 
+# Hot-path statements are written once as text: building and cache-keying a Core statement with
+# twenty values cost more Python time per assignment than the database took to run it.
+_BY_BOOKING_ID = text("SELECT * FROM purchases WHERE booking_id = :booking_id")
+
+# ON CONFLICT waits for an in-flight insert of the same booking id, then yields nothing: the
+# caller then answers with the stored outcome (idempotency, product 1.8).
+_INSERT_PURCHASE = text(
+    """
+    INSERT INTO purchases (booking_id, request_fingerprint, course_id, class_type, total_sessions,
+        delivery_mode, start_date, preferred_time_slot, student_latitude, student_longitude,
+        student_address, students, zone_id, franchise_id, trainer_id, status, waitlist_reason, message)
+    VALUES (:booking_id, :request_fingerprint, :course_id, :class_type, :total_sessions,
+        :delivery_mode, :start_date, :preferred_time_slot, :student_latitude, :student_longitude,
+        :student_address, CAST(:students AS jsonb), :zone_id, :franchise_id, :trainer_id, :status,
+        :waitlist_reason, :message)
+    ON CONFLICT (booking_id) DO NOTHING
+    RETURNING *
+    """
+)
+
 _MARK_WAITLISTED = text(
     """
     WITH unsynced AS (
@@ -123,7 +143,7 @@ class SqlPurchaseRepository:
         return None if row is None else to_purchase(row)
 
     def get_by_booking_id(self, booking_id: str) -> StoredPurchase | None:
-        row = self._conn.execute(select(purchases).where(purchases.c.booking_id == booking_id)).first()
+        row = self._conn.execute(_BY_BOOKING_ID, {"booking_id": booking_id}).first()
         return None if row is None else to_purchase(row)
 
     def insert(
@@ -142,9 +162,9 @@ class SqlPurchaseRepository:
             "student_latitude": command.student_location.latitude,
             "student_longitude": command.student_location.longitude,
             "student_address": command.student_address,
-            "students": [
-                {"id": s.id, "name": s.name, "email": s.email, "phone": s.phone} for s in command.students
-            ],
+            "students": json.dumps(
+                [{"id": s.id, "name": s.name, "email": s.email, "phone": s.phone} for s in command.students]
+            ),
             "zone_id": zone.zone_id if zone else None,
             "franchise_id": zone.franchise_id if zone else None,
             "trainer_id": outcome.trainer_id,
@@ -152,15 +172,7 @@ class SqlPurchaseRepository:
             "waitlist_reason": outcome.waitlist_reason.value if outcome.waitlist_reason else None,
             "message": outcome.message,
         }
-        # ON CONFLICT waits for an in-flight insert of the same booking id, then yields nothing:
-        # the caller then answers with the stored outcome (idempotency, product 1.8).
-        statement = (
-            pg_insert(purchases)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["booking_id"])
-            .returning(*purchases.c)
-        )
-        row = self._conn.execute(statement).first()
+        row = self._conn.execute(_INSERT_PURCHASE, values).first()
         return None if row is None else to_purchase(row)
 
     def insert_sessions(
