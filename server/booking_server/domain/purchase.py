@@ -94,10 +94,10 @@ class StoredSession:
 class AssignmentDecision:
     """Why this trainer, or why none: the zone, the ranked trainers tried, every rejection.
 
-    `zone_rejections` are the candidates the zone itself excludes (rules 1-3); they are the
-    same for every purchase in the zone while the candidate list is cached, so they are kept
-    apart (and the same tuple object) for the response to reuse. `rejections` are this
-    purchase's own (rules 4-7, races, unreadable records). Each is ordered by trainer id.
+    `zone_rejections` are the candidates the zone itself excludes (rules 1-3): computed once
+    per zone while the candidate list is cached, and shared by every purchase in that zone.
+    `rejections` are this purchase's own (rules 4-7, races, unreadable records). Each is
+    ordered by trainer id; a response lists the zone's first.
     """
 
     zone: Zone | None = None

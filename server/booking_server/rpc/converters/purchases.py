@@ -142,47 +142,11 @@ def _rejection_to_proto(rejection: Rejection) -> pb.CandidateRejection:
     )
 
 
-class _SerializedRejections:
-    """Zone rejections serialized once per tuple and reused while that tuple is reused.
-
-    With a cached candidate list every purchase in a zone gets the same tuple of several hundred
-    rejections; building them as messages each time was a fifth of the server's CPU. The key
-    is the tuple's identity, checked against the tuple kept in the entry (so a reused id can
-    never match), and bytes are made only for a tuple seen twice (with the cache off, never).
-    """
-
-    _MAX_ENTRIES = 2048
-
-    def __init__(self) -> None:
-        self._entries: dict[int, tuple[tuple[Rejection, ...], bytes | None]] = {}
-
-    def get(self, rejections: tuple[Rejection, ...]) -> bytes | None:
-        entry = self._entries.get(id(rejections))
-        if entry is not None and entry[0] is rejections:
-            if entry[1] is None:
-                message = pb.AssignmentDecision(rejections=[_rejection_to_proto(r) for r in rejections])
-                entry = (rejections, message.SerializeToString())
-                self._entries[id(rejections)] = entry
-            return entry[1]
-        if len(self._entries) >= self._MAX_ENTRIES:
-            self._entries.clear()
-        self._entries[id(rejections)] = (rejections, None)
-        return None
-
-
-_ZONE_REJECTIONS = _SerializedRejections()
-
-
 def decision_to_proto(decision: AssignmentDecision) -> pb.AssignmentDecision:
     message = pb.AssignmentDecision(ranked_trainer_ids=list(decision.ranked_trainer_ids))
     if decision.zone is not None:
         message.zone.CopyFrom(zone_to_proto(decision.zone))
-    serialized = _ZONE_REJECTIONS.get(decision.zone_rejections)
-    if serialized is not None:
-        message.MergeFromString(serialized)  # appends to the repeated field
-    else:
-        message.rejections.extend(_rejection_to_proto(r) for r in decision.zone_rejections)
-    message.rejections.extend(_rejection_to_proto(r) for r in decision.rejections)
+    message.rejections.extend(_rejection_to_proto(r) for r in decision.all_rejections)
     return message
 
 
