@@ -27,6 +27,9 @@ def build_engine(url: str, *, pool_size: int) -> Engine:
         # one poll of the database coming back.
         pool_pre_ping=False,
         pool_recycle=1800,
+        # Error messages must not carry statement parameters: they include students' names,
+        # e-mails and phones, and the error boundary logs unexpected errors with their text.
+        hide_parameters=True,
         # Fail fast when the database is gone, so health turns NOT_SERVING quickly.
         connect_args={"connect_timeout": 3},
     )
