@@ -44,27 +44,8 @@ class FakePurchases:
     ) -> StoredPurchase | None:
         if self.get_by_booking_id(command.booking_id) is not None:
             return None
-        purchase = StoredPurchase(
-            purchase_id=str(uuid.uuid4()),
-            booking_id=command.booking_id,
-            request_fingerprint=fingerprint,
-            course_id=command.course_id,
-            class_type=command.class_type,
-            total_sessions=command.total_sessions,
-            delivery_mode=command.delivery_mode,
-            start_date=command.start_date,
-            preferred_time_slot=command.preferred_time_slot,
-            student_location=command.student_location,
-            student_address=command.student_address,
-            students=command.students,
-            zone_id=outcome.zone.zone_id if outcome.zone else None,
-            franchise_id=outcome.zone.franchise_id if outcome.zone else None,
-            trainer_id=outcome.trainer_id,
-            status=outcome.status,
-            waitlist_reason=outcome.waitlist_reason,
-            message=outcome.message,
-            created_at=None,
-            updated_at=None,
+        purchase = StoredPurchase.decided(
+            command, fingerprint=fingerprint, outcome=outcome, purchase_id=str(uuid.uuid4())
         )
         self.store.purchases[purchase.purchase_id] = purchase
         return purchase

@@ -19,6 +19,7 @@ from booking_server.domain.model import (
     WaitlistReason,
     Zone,
 )
+from booking_server.domain.validation import AssignTrainerCommand
 
 ASSIGNED_MESSAGE = "Trainer assigned successfully"
 WAITLISTED_MESSAGE = "No eligible trainer available, booking waitlisted"
@@ -58,6 +59,39 @@ class StoredPurchase:
     message: str
     created_at: datetime | None
     updated_at: datetime | None
+
+    @classmethod
+    def decided(
+        cls,
+        command: AssignTrainerCommand,
+        *,
+        fingerprint: str,
+        outcome: PurchaseOutcome,
+        purchase_id: str = "",
+    ) -> StoredPurchase:
+        """The purchase a request and its outcome make, before storage gives it times (and an id)."""
+        return cls(
+            purchase_id=purchase_id,
+            booking_id=command.booking_id,
+            request_fingerprint=fingerprint,
+            course_id=command.course_id,
+            class_type=command.class_type,
+            total_sessions=command.total_sessions,
+            delivery_mode=command.delivery_mode,
+            start_date=command.start_date,
+            preferred_time_slot=command.preferred_time_slot,
+            student_location=command.student_location,
+            student_address=command.student_address,
+            students=command.students,
+            zone_id=outcome.zone.zone_id if outcome.zone else None,
+            franchise_id=outcome.zone.franchise_id if outcome.zone else None,
+            trainer_id=outcome.trainer_id,
+            status=outcome.status,
+            waitlist_reason=outcome.waitlist_reason,
+            message=outcome.message,
+            created_at=None,
+            updated_at=None,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,28 +58,7 @@ def replay_after_race(uow: UnitOfWork, command: AssignTrainerCommand, fingerprin
 
 def predicted(command: AssignTrainerCommand, fingerprint: str, outcome: PurchaseOutcome) -> StoredPurchase:
     """The purchase a real call would store now; no id, no timestamps."""
-    return StoredPurchase(
-        purchase_id="",
-        booking_id=command.booking_id,
-        request_fingerprint=fingerprint,
-        course_id=command.course_id,
-        class_type=command.class_type,
-        total_sessions=command.total_sessions,
-        delivery_mode=command.delivery_mode,
-        start_date=command.start_date,
-        preferred_time_slot=command.preferred_time_slot,
-        student_location=command.student_location,
-        student_address=command.student_address,
-        students=command.students,
-        zone_id=outcome.zone.zone_id if outcome.zone else None,
-        franchise_id=outcome.zone.franchise_id if outcome.zone else None,
-        trainer_id=outcome.trainer_id,
-        status=outcome.status,
-        waitlist_reason=outcome.waitlist_reason,
-        message=outcome.message,
-        created_at=None,
-        updated_at=None,
-    )
+    return StoredPurchase.decided(command, fingerprint=fingerprint, outcome=outcome)
 
 
 def predicted_result(
