@@ -1,17 +1,26 @@
-"""screen_candidates: the record rules (1-5) applied before any calendar is read."""
+"""place_candidates (rules 1-3) then qualify_candidates (rules 4-5): before any calendar is read."""
 
 from __future__ import annotations
 
 from booking_server.domain.eligibility import (
     RejectionReason,
+    Screening,
     place_candidates,
     qualify_candidates,
-    screen_candidates,
 )
 from booking_server.domain.model import GeoPoint, TrainerCandidate, Zone
 
 COURSE = "11111111-1111-1111-1111-111111111111"
 ZONE = Zone("22222222-2222-2222-2222-222222222222", "Centre", None, GeoPoint(17.0, 78.0), 10.0, True)
+
+
+def screen(candidates: list[TrainerCandidate], student_location: GeoPoint) -> Screening:
+    """The two steps as the assignment runs them, combined."""
+    placed = place_candidates(candidates, ZONE)
+    qualified = qualify_candidates(
+        placed.passed, zone=ZONE, course_id=COURSE, student_location=student_location
+    )
+    return Screening(passed=qualified.passed, rejections=placed.rejections + qualified.rejections)
 
 
 def _candidate(trainer_id: str, **overrides: object) -> TrainerCandidate:
@@ -29,8 +38,8 @@ def _candidate(trainer_id: str, **overrides: object) -> TrainerCandidate:
 
 
 def test_only_candidates_passing_the_record_rules_go_on_to_the_calendar_check() -> None:
-    screening = screen_candidates(
-        candidates=[
+    screening = screen(
+        [
             _candidate("a"),
             _candidate("b", active=False),
             _candidate("c", franchise_id="33333333-3333-3333-3333-333333333333"),
@@ -38,9 +47,7 @@ def test_only_candidates_passing_the_record_rules_go_on_to_the_calendar_check() 
             _candidate("e", certified_course_ids=("other",)),
             _candidate("f", location=None),
         ],
-        zone=ZONE,
-        course_id=COURSE,
-        student_location=GeoPoint(17.0, 78.0),
+        GeoPoint(17.0, 78.0),
     )
 
     assert [c.trainer_id for c in screening.passed] == ["a", "f"]
@@ -53,18 +60,13 @@ def test_only_candidates_passing_the_record_rules_go_on_to_the_calendar_check() 
 
 
 def test_a_trainer_listed_twice_is_screened_once() -> None:
-    screening = screen_candidates(
-        candidates=[_candidate("a"), _candidate("a", active=False)],
-        zone=ZONE,
-        course_id=COURSE,
-        student_location=GeoPoint(17.0, 78.0),
-    )
+    screening = screen([_candidate("a"), _candidate("a", active=False)], GeoPoint(17.0, 78.0))
 
     assert [c.trainer_id for c in screening.passed] == ["a"]
     assert screening.rejections == ()
 
 
-def test_a_placement_computed_once_per_zone_gives_the_same_screening_as_computing_it_inline() -> None:
+def test_the_zone_rules_come_first_and_travel_is_reported_before_the_certification_count() -> None:
     candidates = [
         _candidate("a"),
         _candidate("b", zone_id="99999999-9999-9999-9999-999999999999"),
@@ -76,15 +78,12 @@ def test_a_placement_computed_once_per_zone_gives_the_same_screening_as_computin
     qualified = qualify_candidates(
         placement.passed, zone=ZONE, course_id=COURSE, student_location=GeoPoint(17.0, 78.0)
     )
-    inline = screen_candidates(
-        candidates=candidates, zone=ZONE, course_id=COURSE, student_location=GeoPoint(17.0, 78.0)
-    )
 
-    assert qualified.passed == inline.passed
-    assert placement.rejections + qualified.rejections == inline.rejections
     assert [c.trainer_id for c in placement.passed] == ["a", "c", "d"]
+    assert [c.trainer_id for c in qualified.passed] == ["a"]
+    assert [r.trainer_id for r in placement.rejections] == ["b"]
     # Travel (rule 4) is reported before the certification count (rule 5).
-    assert {r.trainer_id: r.reason for r in inline.rejections} == {
+    assert {r.trainer_id: r.reason for r in placement.rejections + qualified.rejections} == {
         "b": RejectionReason.WRONG_ZONE,
         "c": RejectionReason.OUT_OF_TRAVEL_RANGE,
         "d": RejectionReason.TOO_MANY_CERTIFICATIONS,

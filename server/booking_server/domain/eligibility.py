@@ -225,21 +225,6 @@ def qualify_candidates(
     return Screening(passed=tuple(passed), rejections=tuple(rejections))
 
 
-def screen_candidates(
-    *, candidates: Sequence[TrainerCandidate], zone: Zone, course_id: str, student_location: GeoPoint
-) -> Screening:
-    """The rules the directory record alone decides (1-5), before any calendar is read.
-
-    Most candidates of a course fail here (other zones, other operators), so the use case
-    reads calendars and loads only for the few that pass.
-    """
-    placed = place_candidates(candidates, zone)
-    qualified = qualify_candidates(
-        placed.passed, zone=zone, course_id=course_id, student_location=student_location
-    )
-    return Screening(passed=qualified.passed, rejections=placed.rejections + qualified.rejections)
-
-
 def _describe_operator(franchise_id: str | None) -> str:
     return f"franchise {franchise_id}" if franchise_id else "company"
 
