@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, or_, select, text
+from sqlalchemy import Connection, Row, and_, select, text
 
 from booking_server.db.models import CertificateRow
+from booking_server.db.repositories.keyset import older_than
 from booking_server.domain.certificates import CERTIFICATE_SESSION_COUNT
 from booking_server.domain.purchase import StoredPurchase
 from booking_server.services.ports.certificates import (
@@ -121,11 +122,12 @@ class SqlCertificateRepository:
         if where.student_id:
             conditions.append(certificates.c.student_id == where.student_id)
         if after is not None:
-            issued = datetime.fromisoformat(after.issued_at_iso)
             conditions.append(
-                or_(
-                    certificates.c.issued_at < issued,
-                    and_(certificates.c.issued_at == issued, certificates.c.id < after.certificate_id),
+                older_than(
+                    certificates.c.issued_at,
+                    certificates.c.id,
+                    time_iso=after.issued_at_iso,
+                    last_id=after.certificate_id,
                 )
             )
         rows = self._conn.execute(

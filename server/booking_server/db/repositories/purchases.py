@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, and_, func, or_, select, text, update
+from sqlalchemy import Connection, Row, Table, and_, func, select, text, update
 
 from booking_server.db.models import PurchaseRow, PurchaseSessionRow
+from booking_server.db.repositories.keyset import older_than
 from booking_server.domain.model import (
     ClassType,
     DeliveryMode,
@@ -247,11 +247,12 @@ class SqlPurchaseRepository:
         if where.zone_id:
             conditions.append(purchases.c.zone_id == where.zone_id)
         if after is not None:
-            created = datetime.fromisoformat(after.created_at_iso)
             conditions.append(
-                or_(
-                    purchases.c.created_at < created,
-                    and_(purchases.c.created_at == created, purchases.c.id < after.purchase_id),
+                older_than(
+                    purchases.c.created_at,
+                    purchases.c.id,
+                    time_iso=after.created_at_iso,
+                    last_id=after.purchase_id,
                 )
             )
         rows = self._conn.execute(
