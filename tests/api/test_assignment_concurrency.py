@@ -105,3 +105,38 @@ def test_five_concurrent_identical_requests_give_one_purchase(world: World) -> N
     assert {p.trainer_id for p in purchases} == {trainer_id}
     listed = world.booking.ListPurchases(pb.ListPurchasesRequest(booking_id=request.booking_id)).purchases
     assert len(listed) == 1
+
+
+def test_a_trainer_with_cap_1_gets_exactly_one_of_eight_concurrent_requests_on_disjoint_dates(
+    world: World,
+) -> None:
+    trainer_id = world.add_trainer(max_active_purchases=1)
+
+    purchases = _run_all(world, [world.request(start_date=future_date(30 + 11 * i)) for i in range(8)])
+
+    assert Counter(p.status for p in purchases) == {
+        common.PURCHASE_STATUS_ASSIGNED: 1,
+        common.PURCHASE_STATUS_WAITLISTED: 7,
+    }
+    assigned = world.booking.ListPurchases(
+        pb.ListPurchasesRequest(trainer_id=trainer_id, status=common.PURCHASE_STATUS_ASSIGNED)
+    ).purchases
+    assert len(assigned) == 1
+
+
+def test_requests_ranking_two_trainers_in_opposite_orders_all_end_in_an_outcome(
+    world: World, engine: Engine
+) -> None:
+    south = world.add_trainer(north_km=0.5)
+    north = world.add_trainer(north_km=1.5)
+    start = future_date(240)
+    requests = [
+        world.request(start_date=start, student_location=world.near(-1.0 if i % 2 else 3.0))
+        for i in range(16)
+    ]
+
+    purchases = _run_all(world, requests)
+
+    assigned = [p for p in purchases if p.status == common.PURCHASE_STATUS_ASSIGNED]
+    assert sorted(p.trainer_id for p in assigned) == sorted([south, north])
+    assert overlapping_slot_pairs(engine) == []

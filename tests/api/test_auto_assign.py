@@ -8,6 +8,8 @@ import grpc
 import pytest
 from booking.v1 import booking_service_pb2 as pb
 from booking.v1 import common_pb2 as common
+from booking.v1 import trainer_directory_pb2
+from google.protobuf import field_mask_pb2
 
 from tests.support.rpc_errors import rich_error
 from tests.support.world import World, future_date, new_id, students
@@ -177,6 +179,48 @@ def test_a_replay_returns_the_stored_outcome_and_writes_nothing_new(world: World
     assert [s.session_id for s in second.sessions] == [s.session_id for s in first.sessions]
     assert len(_purchases_for(world, request.booking_id)) == 1
     assert len(_schedule(world, trainer_id)) == 10
+
+
+def test_a_replay_answers_exactly_as_the_first_call_did_even_after_the_directory_and_zone_changed(
+    world: World,
+) -> None:
+    near = world.add_trainer(north_km=1.0)
+    far = world.add_trainer(north_km=3.0)
+    world.add_trainer(zone_id=new_id())  # rejected: WRONG_ZONE
+    world.add_trainer(north_km=11.0)  # rejected: OUT_OF_TRAVEL_RANGE
+    request = world.request()
+    first = world.booking.AutoAssignTrainer(request)
+    assert first.purchase.trainer_id == near
+    assert len(first.decision.rejections) == 2
+
+    right_after = world.booking.AutoAssignTrainer(request)
+    world.add_trainer(north_km=0.5)  # a nearer trainer now
+    world.directory.DeleteTrainer(trainer_directory_pb2.DeleteTrainerRequest(trainer_id=far))
+    world.booking.UpdateZone(
+        pb.UpdateZoneRequest(
+            zone=common.Zone(zone_id=world.zone_id, name=f"renamed-{new_id()}"),
+            update_mask=field_mask_pb2.FieldMask(paths=["name"]),
+        )
+    )
+    after_changes = world.booking.AutoAssignTrainer(request)
+
+    assert right_after == first
+    assert after_changes == first
+
+
+def test_a_replay_of_a_waitlisted_purchase_keeps_its_explanation(world: World) -> None:
+    busy = world.add_trainer()
+    world.booking.BlockTrainerTime(
+        pb.BlockTrainerTimeRequest(
+            trainer_id=busy, date=future_date(), start_time="16:00", duration_minutes=60, reason="x"
+        )
+    )
+    request = world.request()
+    first = world.booking.AutoAssignTrainer(request)
+    assert first.purchase.status == common.PURCHASE_STATUS_WAITLISTED
+    assert [r.reason for r in first.decision.rejections] == ["SCHEDULE_CONFLICT"]
+
+    assert world.booking.AutoAssignTrainer(request) == first
 
 
 def test_the_same_booking_id_with_another_payload_is_already_exists_and_changes_nothing(world: World) -> None:

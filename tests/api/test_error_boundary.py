@@ -25,6 +25,7 @@ from booking_server.domain.errors import (
 )
 from booking_server.rpc.interceptors import ErrorBoundaryInterceptor
 from booking_server.rpc.server import build_public_server
+from booking_server.services.unit_of_work import TransactionConflictError
 from grpc_health.v1 import health
 
 from tests.support.logs import captured_logs
@@ -36,6 +37,7 @@ ERRORS: dict[str, Exception] = {
     "exists": AlreadyExistsError("name taken", reason="ZONE_NAME_TAKEN"),
     "precondition": FailedPreconditionError("overlap", reason="SLOT_OVERLAP"),
     "unavailable": UnavailableError("database unavailable", reason="DATABASE_UNAVAILABLE"),
+    "conflict": TransactionConflictError("the transaction was aborted by a concurrent one"),
     "bug": RuntimeError('relation "zones" does not exist: SELECT * FROM zones WHERE host=db-7.internal'),
 }
 
@@ -66,6 +68,7 @@ def stub() -> Iterator[booking_service_pb2_grpc.BookingServiceStub]:
         ("exists", grpc.StatusCode.ALREADY_EXISTS, "ZONE_NAME_TAKEN"),
         ("precondition", grpc.StatusCode.FAILED_PRECONDITION, "SLOT_OVERLAP"),
         ("unavailable", grpc.StatusCode.UNAVAILABLE, "DATABASE_UNAVAILABLE"),
+        ("conflict", grpc.StatusCode.ABORTED, "CONCURRENT_UPDATE"),
     ],
 )
 def test_each_domain_error_becomes_its_status_code_with_error_info(

@@ -151,25 +151,44 @@ def test_a_purchase_that_fails_to_sync_is_reported_and_the_others_are_still_sync
     assert (retry.purchases_processed, retry.sessions_created, list(retry.errors)) == (1, 10, [])
 
 
-def test_a_purchase_whose_sessions_are_all_synced_is_not_picked_even_when_its_rows_were_deleted(
+def test_rows_deleted_behind_the_services_back_are_recreated_and_synced_purchases_are_untouched(
     isolated: Isolated,
 ) -> None:
-    """synced_at is the work list: rows deleted behind the service's back need a manual sync."""
+    """Unsynced means what the read model lacks, whoever removed it (no flag to trust)."""
+    world = isolated.world()
+    world.add_trainer()
+    drifted = _assign(
+        world, class_type=common.CLASS_TYPE_ONE_ON_TWO, students=students(2), start_date=future_date(30)
+    )
+    whole = _assign(world, start_date=future_date(60))
+    deleted = unsync(isolated.engine, drifted.purchase.purchase_id, session_numbers=[2, 5])
+    assert deleted == 4  # two sessions x two students
+    untouched_before = tutoring_rows(isolated.engine, whole.purchase.purchase_id)
+
+    result = isolated.sync_all()
+
+    # Counts in rows (product 2): the 4 recreated, the other 16 of that purchase already there.
+    assert (result.purchases_processed, result.sessions_created, result.sessions_updated) == (1, 4, 16)
+    assert list(result.errors) == []
+    assert_read_model_matches(isolated.engine, drifted)
+    assert tutoring_rows(isolated.engine, whole.purchase.purchase_id) == untouched_before
+    again = isolated.sync_all()
+    assert (again.purchases_processed, again.sessions_created, again.sessions_updated) == (0, 0, 0)
+
+
+def test_a_cancelled_or_completed_session_without_rows_is_not_drift(isolated: Isolated) -> None:
+    """Only sessions still to be taught (scheduled, rescheduled) must be in the read model."""
     world = isolated.world()
     world.add_trainer()
     response = _assign(world)
+    purchase_id = response.purchase.purchase_id
     execute(
         isolated.engine,
-        "DELETE FROM tutoring_sessions WHERE purchase_session_id IN "
-        "(SELECT id FROM purchase_sessions WHERE purchase_id = :purchase_id)",
-        purchase_id=response.purchase.purchase_id,
+        "UPDATE purchase_sessions SET status = 'cancelled' WHERE purchase_id = :p AND session_number = 1",
+        p=purchase_id,
     )
+    unsync(isolated.engine, purchase_id, session_numbers=[1])
 
     result = isolated.sync_all()
 
     assert result.purchases_processed == 0
-    manual = isolated.booking.SyncPurchaseSessions(
-        pb.SyncPurchaseSessionsRequest(purchase_id=response.purchase.purchase_id)
-    ).result
-    assert (manual.sessions_created, manual.sessions_updated) == (10, 0)
-    assert_read_model_matches(isolated.engine, response)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,26 +33,17 @@ def fresh_engine(empty_database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _events(server: ServerProcess, name: str) -> list[dict[str, Any]]:
-    found = []
-    for line in server.stderr().splitlines():
-        if line.startswith("{"):
-            entry = json.loads(line)
-            if entry.get("event") == name:
-                found.append(entry)
-    return found
-
-
 def _scalars(engine: Engine, sql: str, **params: Any) -> list[Any]:
     with engine.connect() as conn:
         return list(conn.execute(text(sql), params).scalars())
 
 
-def _unsynced_sessions(engine: Engine, purchase_ids: list[str]) -> int:
+def _missing_rows(engine: Engine, purchase_ids: list[str]) -> int:
+    """Tutoring-session rows the read model lacks for these purchases (one student each)."""
     [count] = _scalars(
         engine,
-        "SELECT count(*) FROM purchase_sessions "
-        "WHERE purchase_id = ANY(CAST(:ids AS uuid[])) AND synced_at IS NULL",
+        "SELECT count(*) FROM purchase_sessions ps WHERE ps.purchase_id = ANY(CAST(:ids AS uuid[])) "
+        "AND NOT EXISTS (SELECT 1 FROM tutoring_sessions t WHERE t.purchase_session_id = ps.id)",
         ids=purchase_ids,
     )
     return int(count)
@@ -88,7 +78,14 @@ def _assign_while_the_sync_fails(server: ServerProcess, engine: Engine) -> tuple
     return trainer_id, [r.purchase.purchase_id for r in responses]
 
 
-def test_two_replicas_reconcile_missed_syncs_without_duplicates(
+def _wait_until_nothing_is_missing(engine: Engine, purchase_ids: list[str]) -> None:
+    deadline = time.monotonic() + 30
+    while _missing_rows(engine, purchase_ids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # a few more rounds: anything processed twice would show in the counts
+
+
+def test_two_replicas_reconcile_missed_syncs_and_deleted_rows_without_duplicates(
     empty_database_url: str, fresh_engine: Engine, tmp_path: Path
 ) -> None:
     env = {
@@ -101,14 +98,23 @@ def test_two_replicas_reconcile_missed_syncs_without_duplicates(
         serving(env, log_dir=tmp_path, name="b") as second,
     ):
         trainer_id, purchase_ids = _assign_while_the_sync_fails(first, fresh_engine)
-        deadline = time.monotonic() + 30
-        while _unsynced_sessions(fresh_engine, purchase_ids) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(1.0)  # a few more rounds: anything processed twice would show in the counts
+        _wait_until_nothing_is_missing(fresh_engine, purchase_ids)
+        # Drift: the admin side (or anyone) deletes rows; the reconcilers put them back.
+        with fresh_engine.begin() as conn:
+            drifted = conn.execute(
+                text(
+                    "DELETE FROM tutoring_sessions t USING purchase_sessions ps "
+                    "WHERE ps.id = t.purchase_session_id AND ps.purchase_id = ANY(CAST(:ids AS uuid[])) "
+                    "AND ps.session_number IN (2, 7)"
+                ),
+                {"ids": purchase_ids[:3]},
+            ).rowcount
+        assert drifted == 6
+        _wait_until_nothing_is_missing(fresh_engine, purchase_ids)
         assert first.terminate() == 0, first.describe()
         assert second.terminate() == 0, second.describe()
 
-    assert _unsynced_sessions(fresh_engine, purchase_ids) == 0
+    assert _missing_rows(fresh_engine, purchase_ids) == 0
     per_row = _scalars(
         fresh_engine,
         "SELECT count(*) FROM tutoring_sessions t JOIN purchase_sessions ps ON ps.id = t.purchase_session_id "
@@ -123,12 +129,11 @@ def test_two_replicas_reconcile_missed_syncs_without_duplicates(
     assert (len(per_row), set(per_row)) == (PURCHASES * SESSIONS, {1})
     assert sorted(per_triple) == [1, 1, 1]
     inline = [
-        e
-        for e in _events(first, "read_model_sync_failed")
-        if e.get("method", "").endswith("AutoAssignTrainer")
+        e for e in first.events("read_model_sync_failed") if e.get("method", "").endswith("AutoAssignTrainer")
     ]
     assert {e["purchase_id"] for e in inline} == set(purchase_ids)
-    rounds = [_events(server, "reconciler_round_finished") for server in (first, second)]
+    rounds = [server.events("reconciler_round_finished") for server in (first, second)]
     assert all(rounds), "both replicas ran reconciler rounds"
-    assert sum(r["sessions_created"] for r in rounds[0] + rounds[1]) == PURCHASES * SESSIONS
-    assert sum(r["sessions_updated"] for r in rounds[0] + rounds[1]) == 0
+    assert sum(r["sessions_created"] for r in rounds[0] + rounds[1]) == PURCHASES * SESSIONS + drifted
+    # Each drifted purchase's other 8 rows were there already (product 2 counts them as updated).
+    assert sum(r["sessions_updated"] for r in rounds[0] + rounds[1]) == 3 * (SESSIONS - 2)

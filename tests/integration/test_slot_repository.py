@@ -6,41 +6,21 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
-from booking_server.domain.model import ScheduledSession, SessionStatus, SessionType, civil_minutes
+from booking_server.domain.model import civil_minutes
 from booking_server.domain.purchase import StoredSession
 from booking_server.domain.slots import SlotStatus, TrainerSlot
+from booking_server.services.ports.slots import Reservation
 from booking_server.services.unit_of_work import UnitOfWorkFactory
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+
+from tests.support.stored_purchases import purchase_with_sessions
 
 DAY = date(2031, 3, 3)
 
 
 def _sessions(uow_factory: UnitOfWorkFactory, days: int, time: str) -> tuple[str, list[StoredSession]]:
-    """A purchase (raw SQL: only its id matters here) with `days` daily sessions at `time`."""
-    with uow_factory() as uow:
-        conn = uow.connection  # type: ignore[attr-defined]
-        purchase_id = conn.execute(
-            text(
-                "INSERT INTO purchases (booking_id, request_fingerprint, course_id, class_type,"
-                " total_sessions,"
-                " delivery_mode, start_date, preferred_time_slot, student_latitude, student_longitude,"
-                " students, status, waitlist_reason) VALUES (gen_random_uuid(), 'x', gen_random_uuid(),"
-                " 'ONE_ON_ONE', :n, 'WEEKDAY_DAILY', :d, :t, 0, 0, '[]', 'WAITLISTED', 'NO_ELIGIBLE_TRAINER')"
-                " RETURNING id::text"
-            ),
-            {"n": days, "d": DAY, "t": time},
-        ).scalar_one()
-        sessions = uow.purchases.insert_sessions(
-            purchase_id,
-            [
-                ScheduledSession(i + 1, DAY + timedelta(days=i), time, 40, SessionType.OFFLINE, None)
-                for i in range(days)
-            ],
-        )
-        uow.commit()
-    assert all(s.status == SessionStatus.SCHEDULED for s in sessions)
-    return purchase_id, list(sessions)
+    return purchase_with_sessions(uow_factory, first_day=DAY, days=days, time=time)
 
 
 def test_a_reservation_that_overlaps_on_one_day_books_nothing_at_all(uow_factory: UnitOfWorkFactory) -> None:
@@ -48,14 +28,17 @@ def test_a_reservation_that_overlaps_on_one_day_books_nothing_at_all(uow_factory
     first_purchase, first = _sessions(uow_factory, 3, "16:00")
     second_purchase, second = _sessions(uow_factory, 5, "16:20")
     with uow_factory() as uow:
-        assert uow.slots.reserve(trainer_id, purchase_id=first_purchase, sessions=first[2:])
+        assert (
+            uow.slots.reserve(trainer_id, purchase_id=first_purchase, sessions=first[2:], load_cap=0)
+            is Reservation.BOOKED
+        )
         uow.commit()
 
     with uow_factory() as uow:
-        accepted = uow.slots.reserve(trainer_id, purchase_id=second_purchase, sessions=second)
+        accepted = uow.slots.reserve(trainer_id, purchase_id=second_purchase, sessions=second, load_cap=0)
         uow.commit()
 
-    assert accepted is False
+    assert accepted is Reservation.TAKEN
     with uow_factory() as uow:
         slots = uow.slots.schedule(trainer_id, from_date=DAY, to_date=DAY + timedelta(days=10))
     assert [(s.slot_date, s.start_time, s.purchase_id) for s in slots] == [
@@ -69,8 +52,14 @@ def test_touching_reservations_both_fit(uow_factory: UnitOfWorkFactory) -> None:
     second_purchase, second = _sessions(uow_factory, 2, "16:40")
 
     with uow_factory() as uow:
-        assert uow.slots.reserve(trainer_id, purchase_id=first_purchase, sessions=first)
-        assert uow.slots.reserve(trainer_id, purchase_id=second_purchase, sessions=second)
+        assert (
+            uow.slots.reserve(trainer_id, purchase_id=first_purchase, sessions=first, load_cap=0)
+            is Reservation.BOOKED
+        )
+        assert (
+            uow.slots.reserve(trainer_id, purchase_id=second_purchase, sessions=second, load_cap=0)
+            is Reservation.BOOKED
+        )
         uow.commit()
 
 
@@ -83,7 +72,10 @@ def test_blocked_time_is_refused_only_when_it_overlaps(
     trainer_id = str(uuid.uuid4())
     purchase_id, sessions = _sessions(uow_factory, 1, "16:00")
     with uow_factory() as uow:
-        assert uow.slots.reserve(trainer_id, purchase_id=purchase_id, sessions=sessions)
+        assert (
+            uow.slots.reserve(trainer_id, purchase_id=purchase_id, sessions=sessions, load_cap=0)
+            is Reservation.BOOKED
+        )
         blocked = uow.slots.block(
             TrainerSlot(trainer_id, DAY, start, minutes, SlotStatus.BLOCKED, reason="x")
         )
@@ -98,7 +90,10 @@ def test_the_database_itself_refuses_an_overlap_that_bypasses_the_repository(
     trainer_id = str(uuid.uuid4())
     purchase_id, sessions = _sessions(uow_factory, 1, "16:00")
     with uow_factory() as uow:
-        assert uow.slots.reserve(trainer_id, purchase_id=purchase_id, sessions=sessions)
+        assert (
+            uow.slots.reserve(trainer_id, purchase_id=purchase_id, sessions=sessions, load_cap=0)
+            is Reservation.BOOKED
+        )
         conn = uow.connection  # type: ignore[attr-defined]
         with pytest.raises(IntegrityError, match="ex_trainer_slots_no_overlap"):
             conn.execute(
@@ -118,7 +113,10 @@ def test_booked_slots_carry_the_same_civil_minute_as_the_domain_computes(
     trainer_id = str(uuid.uuid4())
     purchase_id, sessions = _sessions(uow_factory, 2, time)
     with uow_factory() as uow:
-        assert uow.slots.reserve(trainer_id, purchase_id=purchase_id, sessions=sessions)
+        assert (
+            uow.slots.reserve(trainer_id, purchase_id=purchase_id, sessions=sessions, load_cap=0)
+            is Reservation.BOOKED
+        )
         busy = uow.slots.busy_intervals([trainer_id], first_date=DAY, last_date=DAY + timedelta(days=2))
 
     expected = [civil_minutes(s.session_date, s.session_time) for s in sessions]

@@ -83,6 +83,16 @@ class ServerProcess:
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace")
 
+    def events(self, name: str) -> list[dict[str, Any]]:
+        """The JSON log entries of one event the server has written so far."""
+        found = []
+        for line in self.stderr().splitlines():
+            if line.startswith("{"):
+                entry = json.loads(line)
+                if entry.get("event") == name:
+                    found.append(entry)
+        return found
+
     def describe(self) -> str:
         """The server's output, for assertion messages."""
         return f"exit code {self.process.poll()}\n--- stderr ---\n{self.stderr()[-6000:]}"

@@ -51,13 +51,15 @@ def allocation_rows(engine: Engine, student_ids: Sequence[str]) -> list[dict[str
 
 
 def synced_flags(engine: Engine, purchase_id: str) -> list[bool]:
-    """Per purchase session (by number), whether synced_at is set."""
+    """Per purchase session (by number), whether the read model holds its row for every student."""
     with engine.connect() as conn:
         return list(
             conn.execute(
                 text(
-                    "SELECT synced_at IS NOT NULL FROM purchase_sessions "
-                    "WHERE purchase_id = :purchase_id ORDER BY session_number"
+                    "SELECT (SELECT count(*) FROM tutoring_sessions t WHERE t.purchase_session_id = ps.id)"
+                    " >= jsonb_array_length(p.students)"
+                    " FROM purchase_sessions ps JOIN purchases p ON p.id = ps.purchase_id"
+                    " WHERE ps.purchase_id = :purchase_id ORDER BY ps.session_number"
                 ),
                 {"purchase_id": purchase_id},
             ).scalars()
@@ -71,20 +73,15 @@ def execute(engine: Engine, sql: str, **params: Any) -> int:
 
 
 def unsync(engine: Engine, purchase_id: str, *, session_numbers: Sequence[int] | None = None) -> int:
-    """Make sessions look never synced: their tutoring rows deleted, synced_at NULL."""
+    """Delete sessions' tutoring rows behind the service's back, as the admin side might;
+    returns the number of rows deleted."""
     numbers = list(session_numbers) if session_numbers is not None else list(range(1, 101))
-    params = {"purchase_id": purchase_id, "numbers": numbers}
-    execute(
+    return execute(
         engine,
         "DELETE FROM tutoring_sessions WHERE purchase_session_id IN (SELECT id FROM purchase_sessions "
         "WHERE purchase_id = :purchase_id AND session_number = ANY(CAST(:numbers AS int[])))",
-        **params,
-    )
-    return execute(
-        engine,
-        "UPDATE purchase_sessions SET synced_at = NULL "
-        "WHERE purchase_id = :purchase_id AND session_number = ANY(CAST(:numbers AS int[]))",
-        **params,
+        purchase_id=purchase_id,
+        numbers=numbers,
     )
 
 

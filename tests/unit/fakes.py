@@ -11,10 +11,12 @@ from types import TracebackType
 from typing import Any, Self
 
 from booking_server.domain.model import BusyInterval, PurchaseStatus, ScheduledSession, WaitlistReason
-from booking_server.domain.purchase import PurchaseOutcome, StoredPurchase, StoredSession
+from booking_server.domain.purchase import AssignmentDecision, PurchaseOutcome, StoredPurchase, StoredSession
 from booking_server.domain.slots import SlotStatus, TrainerSlot
 from booking_server.domain.validation import AssignTrainerCommand
 from booking_server.services.ports.directory import CandidateList, TrainerDirectoryUnavailableError
+from booking_server.services.ports.slots import Reservation
+from booking_server.services.unit_of_work import TransactionConflictError
 
 
 @dataclass
@@ -24,9 +26,29 @@ class FakeStore:
     purchases: dict[str, StoredPurchase] = field(default_factory=dict)
     sessions: dict[str, list[StoredSession]] = field(default_factory=dict)
     slots: list[TrainerSlot] = field(default_factory=list)
+    decisions: dict[str, AssignmentDecision] = field(default_factory=dict)
     # Slots a rival request "commits" just before our reservation: a race the calendar read missed.
     taken_meanwhile: list[TrainerSlot] = field(default_factory=list)
+    # Assignments a rival "commits" just before our reservation: trainer id -> extra purchases.
+    assigned_meanwhile: dict[str, int] = field(default_factory=dict)
+    # Commits the "database" aborts (a deadlock, a lock wait past its limit) before one succeeds.
+    conflicts_before_commit: int = 0
     commits: int = 0
+
+    def copy(self) -> FakeStore:
+        """A working copy, as a transaction sees the data (the rivals' races are shared)."""
+        return FakeStore(
+            purchases=dict(self.purchases),
+            sessions={k: list(v) for k, v in self.sessions.items()},
+            slots=list(self.slots),
+            decisions=dict(self.decisions),
+            taken_meanwhile=self.taken_meanwhile,
+            assigned_meanwhile=self.assigned_meanwhile,
+        )
+
+    def restore(self, other: FakeStore) -> None:
+        self.purchases, self.sessions = dict(other.purchases), {k: list(v) for k, v in other.sessions.items()}
+        self.slots, self.decisions = list(other.slots), dict(other.decisions)
 
 
 class FakePurchases:
@@ -51,7 +73,7 @@ class FakePurchases:
         return purchase
 
     def insert_sessions(
-        self, purchase_id: str, sessions: Sequence[ScheduledSession], *, synced: bool = False
+        self, purchase_id: str, sessions: Sequence[ScheduledSession]
     ) -> tuple[StoredSession, ...]:
         stored = [
             StoredSession.planned(s, purchase_id=purchase_id, session_id=str(uuid.uuid4())) for s in sessions
@@ -91,6 +113,15 @@ class FakePurchases:
                 counts[p.trainer_id] = counts.get(p.trainer_id, 0) + 1
         return counts
 
+    def load_of(self, trainer_id: str, *, besides: str) -> int:
+        """ASSIGNED purchases of the trainer other than `besides`, rivals' included."""
+        own = sum(
+            1
+            for p in self.store.purchases.values()
+            if p.trainer_id == trainer_id and p.status == PurchaseStatus.ASSIGNED and p.purchase_id != besides
+        )
+        return own + self.store.assigned_meanwhile.get(trainer_id, 0)
+
 
 class FakeSlots:
     def __init__(self, store: FakeStore) -> None:
@@ -105,22 +136,38 @@ class FakeSlots:
                 busy.setdefault(slot.trainer_id, []).append(slot.interval)
         return busy
 
-    def reserve(self, trainer_id: str, *, purchase_id: str, sessions: Sequence[StoredSession]) -> bool:
-        """All or nothing, as the SQL repository promises."""
+    def reserve(
+        self, trainer_id: str, *, purchase_id: str, sessions: Sequence[StoredSession], load_cap: int
+    ) -> Reservation:
+        """All or nothing, load cap included, as book_trainer_sessions promises."""
+        self.store.slots.extend(s for s in self.store.taken_meanwhile if s.trainer_id == trainer_id)
+        if load_cap > 0 and FakePurchases(self.store).load_of(trainer_id, besides=purchase_id) >= load_cap:
+            return Reservation.AT_LOAD_CAP
         wanted = [
             TrainerSlot(
                 trainer_id, s.session_date, s.session_time, s.duration_minutes, SlotStatus.BOOKED, purchase_id
             )
             for s in sessions
         ]
-        self.store.slots.extend(s for s in self.store.taken_meanwhile if s.trainer_id == trainer_id)
         taken = [s.interval for s in self.store.slots if s.trainer_id == trainer_id]
         for slot in wanted:
             new = slot.interval
             if any(new.start_minute < t.end_minute and t.start_minute < new.end_minute for t in taken):
-                return False
+                return Reservation.TAKEN
         self.store.slots.extend(wanted)
-        return True
+        return Reservation.BOOKED
+
+
+class FakeDecisions:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def save(self, purchase_id: str, decision: AssignmentDecision) -> None:
+        assert purchase_id not in self.store.decisions, "a decision is stored once per purchase"
+        self.store.decisions[purchase_id] = decision
+
+    def get(self, purchase_id: str) -> AssignmentDecision | None:
+        return self.store.decisions.get(purchase_id)
 
 
 class FakeZones:
@@ -129,29 +176,28 @@ class FakeZones:
 
 
 class FakeSavepoint:
+    """Undoes everything written since it was taken, as a database savepoint does."""
+
     def __init__(self, work: FakeStore) -> None:
         self._work = work
-        self._slots = list(work.slots)
+        self._before = work.copy()
 
     def rollback(self) -> None:
-        self._work.slots[:] = self._slots
+        self._work.restore(self._before)
 
 
 class FakeUnitOfWork:
-    """Copies the store on enter and writes it back on commit: rollback by default."""
+    """Works on a copy of the store and writes it back on commit: rollback by default."""
 
     def __init__(self, store: FakeStore) -> None:
         self._store = store
+        self.lock_wait_seconds: float | None = None
 
     def __enter__(self) -> Self:
-        self._work = FakeStore(
-            purchases=dict(self._store.purchases),
-            sessions={k: list(v) for k, v in self._store.sessions.items()},
-            slots=list(self._store.slots),
-            taken_meanwhile=self._store.taken_meanwhile,
-        )
+        self._work = self._store.copy()
         self.purchases = FakePurchases(self._work)
         self.slots = FakeSlots(self._work)
+        self.decisions = FakeDecisions(self._work)
         self.zones = FakeZones()
         return self
 
@@ -161,17 +207,26 @@ class FakeUnitOfWork:
         return None
 
     def commit(self) -> None:
-        self._store.purchases = dict(self._work.purchases)
-        self._store.sessions = dict(self._work.sessions)
-        self._store.slots = list(self._work.slots)
+        if self._store.conflicts_before_commit > 0:
+            self._store.conflicts_before_commit -= 1
+            raise TransactionConflictError("aborted by a concurrent transaction")
+        self._store.restore(self._work)
         self._store.commits += 1
 
     def rollback(self) -> None:
         self.__enter__()
 
+    def limit_lock_wait(self, seconds: float) -> None:
+        self.lock_wait_seconds = seconds
+
     @contextmanager
     def savepoint(self) -> Iterator[FakeSavepoint]:
-        yield FakeSavepoint(self._work)
+        savepoint = FakeSavepoint(self._work)
+        try:
+            yield savepoint
+        except BaseException:
+            savepoint.rollback()
+            raise
 
 
 @dataclass

@@ -20,6 +20,7 @@ from booking_server.domain.slots import SlotStatus, TrainerSlot
 from booking_server.domain.validation import AssignmentRequest
 from booking_server.services.assign_trainer import AssignTrainer
 from booking_server.services.ports.directory import CandidateList
+from booking_server.services.unit_of_work import TransactionConflictError
 
 from tests.unit.fakes import FakeDirectory, FakeStore, FakeUnitOfWork
 
@@ -70,12 +71,14 @@ def directory() -> FakeDirectory:
     return FakeDirectory(CandidateList((_trainer(FAR, 0.05), _trainer(NEAR, 0.01))))
 
 
-def _use_case(store: FakeStore, directory: FakeDirectory, zone: Zone | None = ZONE) -> AssignTrainer:
+def _use_case(
+    store: FakeStore, directory: FakeDirectory, zone: Zone | None = ZONE, clock: object = None
+) -> AssignTrainer:
     return AssignTrainer(
         uow_factory=lambda: FakeUnitOfWork(store),  # type: ignore[arg-type,return-value]
         directory=directory,
         find_zone=lambda uow, point: (zone, 0.0) if zone else None,
-        clock=FixedClock(),  # type: ignore[arg-type]
+        clock=clock or FixedClock(),  # type: ignore[arg-type]
     )
 
 
@@ -193,3 +196,91 @@ def test_when_every_ranked_trainer_is_taken_meanwhile_the_purchase_ends_waitlist
     assert result.purchase.trainer_id is None
     assert [r.reason.value for r in result.decision.rejections] == ["SLOT_TAKEN_CONCURRENTLY"] * 2
     assert store.purchases[result.purchase.purchase_id].status == PurchaseStatus.WAITLISTED
+
+
+class MovableClock:
+    def __init__(self, today: date) -> None:
+        self.day = today
+
+    def today(self) -> date:
+        return self.day
+
+
+def test_a_retry_after_midnight_of_a_course_that_started_today_replays_the_stored_purchase(
+    store: FakeStore, directory: FakeDirectory
+) -> None:
+    clock = MovableClock(TODAY)
+    use_case = _use_case(store, directory, clock=clock)
+    request = _request(start_date=TODAY.isoformat())
+    first = use_case(request)
+    clock.day = TODAY + timedelta(days=1)  # the caller's retry arrives after midnight
+
+    again = use_case(request)
+
+    assert again == first
+    assert store.commits == 1
+    with pytest.raises(InvalidRequestError) as raised:  # a new booking for that day is refused
+        use_case(_request("55555555-5555-5555-5555-555555555555", start_date=TODAY.isoformat()))
+    assert [v.field for v in raised.value.violations] == ["start_date"]
+
+
+def test_a_past_start_date_is_reported_with_the_other_problems_of_a_malformed_request(
+    store: FakeStore, directory: FakeDirectory
+) -> None:
+    with pytest.raises(InvalidRequestError) as raised:
+        _use_case(store, directory)(
+            _request(start_date=(TODAY - timedelta(days=1)).isoformat(), preferred_time_slot="25:00")
+        )
+
+    assert [v.field for v in raised.value.violations] == ["start_date", "preferred_time_slot"]
+
+
+def test_a_replay_answers_with_the_first_decision_after_the_directory_changed(
+    store: FakeStore, directory: FakeDirectory
+) -> None:
+    use_case = _use_case(store, directory)
+    first = use_case(_request())
+    directory.candidates = CandidateList((_trainer("aaaaaaaa-0000-0000-0000-000000000009", 0.0),))
+
+    again = use_case(_request())
+
+    assert again.decision == first.decision
+    assert again.decision.ranked_trainer_ids == (NEAR, FAR)
+    assert again.purchase == first.purchase
+
+
+def test_a_trainer_that_reached_its_cap_meanwhile_is_skipped_with_load_cap(store: FakeStore) -> None:
+    capped = TrainerCandidate(NEAR, True, None, ZONE.zone_id, (COURSE,), GeoPoint(17.01, 78.0), 1)
+    directory = FakeDirectory(CandidateList((capped, _trainer(FAR, 0.05))))
+    store.assigned_meanwhile[NEAR] = 1  # a rival committed an assignment after our load read
+
+    result = _use_case(store, directory)(_request())
+
+    assert result.purchase.trainer_id == FAR
+    assert [(r.trainer_id, r.reason.value) for r in result.decision.rejections] == [(NEAR, "LOAD_CAP")]
+    assert store.decisions[result.purchase.purchase_id] == result.decision
+
+
+def test_a_transaction_the_database_aborts_is_run_again_whole_and_stored_once(
+    store: FakeStore, directory: FakeDirectory
+) -> None:
+    store.conflicts_before_commit = 2
+
+    result = _use_case(store, directory)(_request(), budget_seconds=10.0)
+
+    assert result.purchase.status == PurchaseStatus.ASSIGNED
+    assert store.commits == 1
+    assert list(store.purchases) == [result.purchase.purchase_id]
+    assert len(store.slots) == 10
+
+
+def test_conflicts_past_the_attempts_reach_the_caller_as_a_conflict_with_nothing_stored(
+    store: FakeStore, directory: FakeDirectory
+) -> None:
+    store.conflicts_before_commit = 100
+
+    with pytest.raises(TransactionConflictError):
+        _use_case(store, directory)(_request())
+
+    assert store.purchases == {}
+    assert store.slots == []

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import pytest
 from booking_server.domain.eligibility import (
+    Qualification,
     RejectionReason,
-    Screening,
+    judge_availability,
     place_candidates,
     qualify_candidates,
 )
+from booking_server.domain.geo import haversine_km
 from booking_server.domain.model import GeoPoint, TrainerCandidate, Zone
 
 COURSE = "11111111-1111-1111-1111-111111111111"
 ZONE = Zone("22222222-2222-2222-2222-222222222222", "Centre", None, GeoPoint(17.0, 78.0), 10.0, True)
 
 
-def screen(candidates: list[TrainerCandidate], student_location: GeoPoint) -> Screening:
+def screen(candidates: list[TrainerCandidate], student_location: GeoPoint) -> Qualification:
     """The two steps as the assignment runs them, combined."""
     placed = place_candidates(candidates, ZONE)
     qualified = qualify_candidates(
         placed.passed, zone=ZONE, course_id=COURSE, student_location=student_location
     )
-    return Screening(passed=qualified.passed, rejections=placed.rejections + qualified.rejections)
+    return Qualification(passed=qualified.passed, rejections=placed.rejections + qualified.rejections)
 
 
 def _candidate(trainer_id: str, **overrides: object) -> TrainerCandidate:
@@ -88,3 +91,17 @@ def test_the_zone_rules_come_first_and_travel_is_reported_before_the_certificati
         "c": RejectionReason.OUT_OF_TRAVEL_RANGE,
         "d": RejectionReason.TOO_MANY_CERTIFICATIONS,
     }
+
+
+def test_a_qualified_trainer_carries_the_distance_the_ranking_uses() -> None:
+    student = GeoPoint(17.0, 78.0)
+    qualified = screen(
+        [_candidate("a", location=GeoPoint(17.02, 78.0)), _candidate("b", location=None)], student
+    )
+
+    judged = judge_availability(qualified.passed, sessions=(), busy_by_trainer={}, active_assignments={})
+
+    distances = {t.trainer_id: t.distance_km for t in qualified.passed}
+    assert distances["a"] == pytest.approx(haversine_km(student, GeoPoint(17.02, 78.0)))
+    assert distances["b"] is None
+    assert [(t.trainer_id, t.distance_km) for t in judged.ranked] == [("a", distances["a"]), ("b", None)]

@@ -222,8 +222,6 @@ class PurchaseSessionRow(Base):
     requires_booking: Mapped[bool | None] = mapped_column(Boolean)
     initial_time_slot: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # NULL until the read model holds this session: the reconciler's work list.
-    synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
 
@@ -235,8 +233,22 @@ class PurchaseSessionRow(Base):
         CheckConstraint("session_type IN ('online', 'offline')", name="session_type"),
         CheckConstraint("status IN ('scheduled', 'completed', 'cancelled', 'rescheduled')", name="status"),
         CheckConstraint("(status = 'completed') = (completed_at IS NOT NULL)", name="completed_at"),
-        Index("ix_purchase_sessions_unsynced", "purchase_id", postgresql_where=text("synced_at IS NULL")),
     )
+
+
+class PurchaseDecisionRow(Base):
+    """Why an assignment chose its trainer (or none), as first answered: what a replay returns.
+
+    JSON in the shape db/repositories/decisions.py writes; PostgreSQL compresses large values
+    (TOAST), and the row is read only by replays, so purchase reads never pay for it.
+    """
+
+    __tablename__ = "purchase_decisions"
+
+    purchase_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("purchases.id", ondelete="CASCADE"), primary_key=True
+    )
+    decision: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
 
 
 class TrainerSlotKeyRow(Base):

@@ -11,11 +11,12 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Connection, Engine, NestedTransaction
+from sqlalchemy import Connection, Engine, NestedTransaction, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from booking_server.db.repositories.certificates import SqlCertificateRepository
+from booking_server.db.repositories.decisions import SqlDecisionRepository
 from booking_server.db.repositories.purchases import SqlPurchaseRepository
 from booking_server.db.repositories.read_model import SqlReadModelRepository
 from booking_server.db.repositories.slots import SqlSlotRepository
@@ -23,6 +24,7 @@ from booking_server.db.repositories.trainers import SqlTrainerRepository
 from booking_server.db.repositories.zones import SqlZoneRepository
 from booking_server.domain.errors import UnavailableError
 from booking_server.services.ports.certificates import CertificateRepository
+from booking_server.services.ports.decisions import DecisionRepository
 from booking_server.services.ports.purchases import PurchaseRepository
 from booking_server.services.ports.read_model import ReadModelRepository
 from booking_server.services.ports.slots import SlotRepository
@@ -35,8 +37,11 @@ class DatabaseUnavailableError(UnavailableError):
     reason = "DATABASE_UNAVAILABLE"
 
 
-# deadlock_detected, serialization_failure: PostgreSQL rolled the transaction back for us.
-_CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})
+# deadlock_detected, serialization_failure: PostgreSQL rolled the transaction back for us;
+# lock_not_available: a lock wait ran past limit_lock_wait(). psycopg classes the first and
+# the last as OperationalError, like a lost connection, so conflicts are classified first.
+_CONFLICT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+_SET_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :timeout, true)")
 
 
 def _is_conflict(exc: BaseException) -> bool:
@@ -44,9 +49,23 @@ def _is_conflict(exc: BaseException) -> bool:
 
 
 def _is_connection_failure(exc: BaseException) -> bool:
+    if _is_conflict(exc):
+        return False
     if isinstance(exc, OperationalError | PoolTimeoutError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def _translate(exc: BaseException) -> None:
+    """Raise the domain's view of a database failure; return for anything else.
+
+    A conflict first (retried as a whole use case), then "the database went away"
+    (UNAVAILABLE DATABASE_UNAVAILABLE instead of an internal error).
+    """
+    if _is_conflict(exc):
+        raise TransactionConflictError("the transaction was aborted by a concurrent one") from exc
+    if _is_connection_failure(exc):
+        raise DatabaseUnavailableError("database unavailable") from exc
 
 
 class SqlUnitOfWork:
@@ -57,6 +76,7 @@ class SqlUnitOfWork:
     slots: SlotRepository
     read_model: ReadModelRepository
     certificates: CertificateRepository
+    decisions: DecisionRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -81,6 +101,7 @@ class SqlUnitOfWork:
         self.slots = SqlSlotRepository(conn)
         self.read_model = SqlReadModelRepository(conn)
         self.certificates = SqlCertificateRepository(conn)
+        self.decisions = SqlDecisionRepository(conn)
         return self
 
     def __exit__(
@@ -98,12 +119,8 @@ class SqlUnitOfWork:
             # A dead connection cannot roll back; the server already discarded the work.
             if not _is_connection_failure(rollback_exc):
                 raise
-        # Translate "the database went away" into the domain's UNAVAILABLE; the caller
-        # sees DATABASE_UNAVAILABLE instead of an internal error.
-        if exc is not None and _is_connection_failure(exc):
-            raise DatabaseUnavailableError("database unavailable") from exc
-        if exc is not None and _is_conflict(exc):
-            raise TransactionConflictError(str(exc.orig if isinstance(exc, DBAPIError) else exc)) from exc
+        if exc is not None:
+            _translate(exc)
 
     def _close(self, conn: Connection) -> None:
         try:
@@ -121,9 +138,12 @@ class SqlUnitOfWork:
         try:
             self.connection.commit()
         except Exception as exc:
-            if _is_connection_failure(exc):
-                raise DatabaseUnavailableError("database unavailable") from exc
+            _translate(exc)
             raise
+
+    def limit_lock_wait(self, seconds: float) -> None:
+        milliseconds = max(1, round(seconds * 1000))
+        self.connection.execute(_SET_LOCK_TIMEOUT, {"timeout": f"{milliseconds}ms"})
 
     def rollback(self) -> None:
         self.connection.rollback()

@@ -140,6 +140,41 @@ def rank(trainers: Iterable[RankedTrainer]) -> tuple[RankedTrainer, ...]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """Rules 1-3 applied: who may still be eligible, and who is already rejected."""
+
+    passed: tuple[TrainerCandidate, ...]
+    rejections: tuple[Rejection, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QualifiedTrainer:
+    """A candidate that passed rules 1-5, with its distance to the student (None: no location)."""
+
+    candidate: TrainerCandidate
+    distance_km: float | None
+
+    @property
+    def trainer_id(self) -> str:
+        return self.candidate.trainer_id
+
+
+@dataclass(frozen=True, slots=True)
+class Qualification:
+    """Rules 4-5 applied to the placed candidates."""
+
+    passed: tuple[QualifiedTrainer, ...]
+    rejections: tuple[Rejection, ...]
+
+
+# Rules 1-7 run as three passes, each candidate meeting each rule once:
+#   place_candidates (1-3: the zone alone decides; cached per zone with a cached candidate list)
+#   -> qualify_candidates (4-5: the student's place and the course; distances computed here)
+#   -> judge_availability (6-7: calendars and loads, read only for who passed 1-5; then ranking).
+# evaluate_candidates runs the three in a row for a caller that has everything at hand.
+
+
 def evaluate_candidates(
     *,
     candidates: Sequence[TrainerCandidate],
@@ -150,46 +185,28 @@ def evaluate_candidates(
     busy_by_trainer: Mapping[str, Sequence[BusyInterval]],
     active_assignments: Mapping[str, int],
 ) -> EligibilityResult:
-    """Split candidates into ranked eligible trainers and rejections.
+    """Rules 1-7 and the ranking: ranked eligible trainers, and every rejection by trainer id.
 
     A trainer listed twice (the directory pages may overlap) is judged once.
     """
-    eligible: list[RankedTrainer] = []
-    rejections: list[Rejection] = []
-    seen: set[str] = set()
-    for candidate in candidates:
-        if candidate.trainer_id in seen:
-            continue
-        seen.add(candidate.trainer_id)
-        distance_km = (
-            haversine_km(student_location, candidate.location) if candidate.location is not None else None
-        )
-        load = active_assignments.get(candidate.trainer_id, 0)
-        failure = _profile_failure(candidate, zone, course_id, distance_km)
-        if failure is None:
-            busy = busy_by_trainer.get(candidate.trainer_id, ())
-            failure = _availability_failure(candidate, sessions, busy, load)
-        if failure is None:
-            eligible.append(RankedTrainer(candidate.trainer_id, distance_km, load))
-        else:
-            rejections.append(Rejection(candidate.trainer_id, failure[0], failure[1]))
-    rejections.sort(key=lambda r: r.trainer_id)
-    return EligibilityResult(ranked=rank(eligible), rejections=tuple(rejections))
-
-
-@dataclass(frozen=True, slots=True)
-class Screening:
-    """Rules 1-5 applied: who may still be eligible, and who is already rejected."""
-
-    passed: tuple[TrainerCandidate, ...]
-    rejections: tuple[Rejection, ...]
+    placed = place_candidates(candidates, zone)
+    qualified = qualify_candidates(
+        placed.passed, zone=zone, course_id=course_id, student_location=student_location
+    )
+    judged = judge_availability(
+        qualified.passed,
+        sessions=sessions,
+        busy_by_trainer=busy_by_trainer,
+        active_assignments=active_assignments,
+    )
+    rejections = placed.rejections + qualified.rejections + judged.rejections
+    return EligibilityResult(judged.ranked, tuple(sorted(rejections, key=lambda r: r.trainer_id)))
 
 
 def place_candidates(candidates: Sequence[TrainerCandidate], zone: Zone) -> Screening:
-    """Rules 1-3 (active, operator, home zone): they depend on the zone, not on the student.
+    """Rules 1-3 (active, operator, home zone), which depend on the zone and not on the student.
 
-    Separate from the travel and certification rules so that a cached candidate list can keep
-    this result per zone and not redo it for every purchase in that zone.
+    Also drops repeated candidates. Rejections are ordered by trainer id.
     """
     passed: list[TrainerCandidate] = []
     rejections: list[Rejection] = []
@@ -209,9 +226,9 @@ def place_candidates(candidates: Sequence[TrainerCandidate], zone: Zone) -> Scre
 
 def qualify_candidates(
     placed: Sequence[TrainerCandidate], *, zone: Zone, course_id: str, student_location: GeoPoint
-) -> Screening:
+) -> Qualification:
     """Rules 4-5 (travel range, certification) for candidates that passed place_candidates."""
-    passed: list[TrainerCandidate] = []
+    passed: list[QualifiedTrainer] = []
     rejections: list[Rejection] = []
     for candidate in placed:
         distance_km = (
@@ -219,10 +236,31 @@ def qualify_candidates(
         )
         failure = _qualification_failure(candidate, zone, course_id, distance_km)
         if failure is None:
-            passed.append(candidate)
+            passed.append(QualifiedTrainer(candidate, distance_km))
         else:
             rejections.append(Rejection(candidate.trainer_id, failure[0], failure[1]))
-    return Screening(passed=tuple(passed), rejections=tuple(rejections))
+    return Qualification(passed=tuple(passed), rejections=tuple(rejections))
+
+
+def judge_availability(
+    qualified: Sequence[QualifiedTrainer],
+    *,
+    sessions: Sequence[ScheduledSession],
+    busy_by_trainer: Mapping[str, Sequence[BusyInterval]],
+    active_assignments: Mapping[str, int],
+) -> EligibilityResult:
+    """Rules 6-7 (free for every session, below the load cap), then the ranking of 1.6."""
+    eligible: list[RankedTrainer] = []
+    rejections: list[Rejection] = []
+    for trainer in qualified:
+        load = active_assignments.get(trainer.trainer_id, 0)
+        busy = busy_by_trainer.get(trainer.trainer_id, ())
+        failure = _availability_failure(trainer.candidate, sessions, busy, load)
+        if failure is None:
+            eligible.append(RankedTrainer(trainer.trainer_id, trainer.distance_km, load))
+        else:
+            rejections.append(Rejection(trainer.trainer_id, failure[0], failure[1]))
+    return EligibilityResult(ranked=rank(eligible), rejections=tuple(rejections))
 
 
 def _describe_operator(franchise_id: str | None) -> str:
@@ -241,15 +279,6 @@ def _operator_failure(candidate: TrainerCandidate, zone: Zone) -> _Failure | Non
     if trainer_franchise is None or zone_franchise is None:
         return RejectionReason.WRONG_OPERATOR, detail
     return RejectionReason.WRONG_FRANCHISE, detail
-
-
-def _profile_failure(
-    candidate: TrainerCandidate, zone: Zone, course_id: str, distance_km: float | None
-) -> _Failure | None:
-    """Rules 1-5: what the directory record alone decides."""
-    return _placement_failure(candidate, zone) or _qualification_failure(
-        candidate, zone, course_id, distance_km
-    )
 
 
 def _placement_failure(candidate: TrainerCandidate, zone: Zone) -> _Failure | None:

@@ -51,6 +51,12 @@ class FailedPreconditionError(DomainError):
     """The entity is in a state that does not allow the operation (SLOT_OVERLAP, ...)."""
 
 
+class ConflictError(DomainError):
+    """A concurrent transaction made the database abort ours; nothing was written, retry."""
+
+    reason = "CONCURRENT_UPDATE"
+
+
 class UnavailableError(DomainError):
     """A dependency is down (DATABASE_UNAVAILABLE); the caller may retry."""
 

@@ -122,11 +122,37 @@ def _check_coordinate(value: float, field: str, bound: float, violations: list[F
         violations.append(FieldViolation(field, f"must be between -{bound_text} and {bound_text}"))
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedAssignmentRequest:
+    """A request that passed every rule of 1.1 but, perhaps, "not before today".
+
+    That rule applies to new purchases only: a retry of a stored one (say, sent after midnight
+    for a course that started "today") must find its purchase by booking id first and replay it.
+    So when a past start date is the only problem it is held back here, and the caller raises it
+    (`refuse_if_past`) once it knows the booking id is new.
+    """
+
+    command: AssignTrainerCommand
+    past_start_date: FieldViolation | None = None
+
+    def refuse_if_past(self) -> None:
+        if self.past_start_date is not None:
+            require_no_violations([self.past_start_date])
+
+
 def validate_assignment_request(request: AssignmentRequest, *, today: date) -> AssignTrainerCommand:
-    """Check every rule of product.md 1.1 and return the normalised command.
+    """Every rule of product.md 1.1, "not before today" included; the normalised command."""
+    checked = check_assignment_request(request, today=today)
+    checked.refuse_if_past()
+    return checked.command
+
+
+def check_assignment_request(request: AssignmentRequest, *, today: date) -> CheckedAssignmentRequest:
+    """Check the rules of product.md 1.1 and return the normalised command.
 
     `today` is the civil date in the business timezone, passed in so that this stays a
-    pure function. Raises InvalidRequestError listing every violation.
+    pure function. Raises InvalidRequestError listing every violation, except a start date
+    before today when it is the only one (see CheckedAssignmentRequest).
     """
     violations: list[FieldViolation] = []
     validate_uuid_field(request.booking_id, "booking_id", violations)
@@ -136,17 +162,21 @@ def validate_assignment_request(request: AssignmentRequest, *, today: date) -> A
     _check_total_sessions(request.total_sessions, violations)
     if request.delivery_mode is None:
         violations.append(FieldViolation("delivery_mode", "must be a known delivery mode"))
-    start_date = _check_start_date(request.start_date, today, violations)
+    start_date = _parse_start_date(request.start_date, violations)
+    past = _past_start_violation(start_date, today)
+    if past is not None:
+        violations.append(past)
     _check_time_slot(request.preferred_time_slot, request.delivery_mode, violations)
     validate_geo_point(request.student_location, "student_location", violations)
     _check_students(request.students, violations)
-    require_no_violations(violations)
+    if violations != [past]:  # a past start date alone is held back; with others, all at once
+        require_no_violations(violations)
     # The checks above guarantee these; the asserts only narrow the types for mypy.
     assert request.class_type is not None
     assert request.delivery_mode is not None
     assert start_date is not None
     assert request.student_location is not None
-    return AssignTrainerCommand(
+    command = AssignTrainerCommand(
         booking_id=request.booking_id.lower(),
         course_id=request.course_id.lower(),
         class_type=request.class_type,
@@ -161,6 +191,7 @@ def validate_assignment_request(request: AssignmentRequest, *, today: date) -> A
         ),
         validate_only=request.validate_only,
     )
+    return CheckedAssignmentRequest(command, past)
 
 
 def _check_total_sessions(total: int, violations: list[FieldViolation]) -> None:
@@ -173,7 +204,7 @@ def _check_total_sessions(total: int, violations: list[FieldViolation]) -> None:
         )
 
 
-def _check_start_date(text: str, today: date, violations: list[FieldViolation]) -> date | None:
+def _parse_start_date(text: str, violations: list[FieldViolation]) -> date | None:
     if not text:
         violations.append(FieldViolation("start_date", "is required"))
         return None
@@ -187,11 +218,13 @@ def _check_start_date(text: str, today: date, violations: list[FieldViolation]) 
             parsed = None
     if parsed is None:
         violations.append(FieldViolation("start_date", "must be a real date as YYYY-MM-DD"))
-        return None
-    if parsed < today:
-        violations.append(FieldViolation("start_date", "must not be before today"))
-        return None
     return parsed
+
+
+def _past_start_violation(start_date: date | None, today: date) -> FieldViolation | None:
+    if start_date is not None and start_date < today:
+        return FieldViolation("start_date", "must not be before today")
+    return None
 
 
 def _check_time_slot(slot: str, mode: DeliveryMode | None, violations: list[FieldViolation]) -> None:

@@ -1,9 +1,12 @@
 """Use case: AutoAssignTrainer (product.md section 1).
 
 Order of work, chosen so that no network call happens inside a transaction:
-validate -> [one read: replay check, zone] -> purchase rules -> schedule -> directory (network)
--> one transaction: availability read, eligibility, purchase + sessions, reservation of the
-first trainer whose slots all fit, read-model sync (isolated by the sync itself), commit.
+validate -> [one read: replay check, then "not before today", zone] -> purchase rules ->
+schedule -> directory (network) -> one transaction: availability read, eligibility, purchase +
+sessions, reservation of the first ranked trainer that still fits (each candidate all or
+nothing, load cap included, see docs/locking.md), read-model sync (isolated by the sync
+itself), the decision stored for replays, commit. A transaction the database aborts is run
+again as a whole (services/conflict_retry.py).
 """
 
 from __future__ import annotations
@@ -13,12 +16,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random
 
 from booking_server.domain.eligibility import (
     Rejection,
     RejectionReason,
-    evaluate_candidates,
+    judge_availability,
     qualify_candidates,
 )
 from booking_server.domain.model import GeoPoint, PurchaseStatus, ScheduledSession, WaitlistReason, Zone
@@ -36,7 +38,7 @@ from booking_server.domain.schedule import generate_schedule
 from booking_server.domain.validation import (
     AssignmentRequest,
     AssignTrainerCommand,
-    validate_assignment_request,
+    check_assignment_request,
 )
 from booking_server.services.assignment_outcomes import (
     assigned,
@@ -45,15 +47,17 @@ from booking_server.services.assignment_outcomes import (
     replay_after_race,
     replayed,
     waitlisted,
-    with_taken,
+    with_lost,
 )
 from booking_server.services.clock import Clock
+from booking_server.services.conflict_retry import Deadline, retrying_conflicts
 from booking_server.services.ports.directory import (
     CandidateList,
     TrainerDirectory,
     TrainerDirectoryUnavailableError,
 )
-from booking_server.services.unit_of_work import TransactionConflictError, UnitOfWork, UnitOfWorkFactory
+from booking_server.services.ports.slots import Reservation
+from booking_server.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from booking_server.services.zones import find_serving_zone_in
 
 log = structlog.get_logger(__name__)
@@ -61,7 +65,10 @@ log = structlog.get_logger(__name__)
 ZoneFinder = Callable[[UnitOfWork, GeoPoint], "tuple[Zone, float] | None"]
 # Called inside the assignment transaction for an ASSIGNED purchase (the read-model sync).
 AfterAssigned = Callable[[UnitOfWork, StoredPurchase], None]
-_TAKEN_DETAIL = "a slot was booked meanwhile"
+_LOST_RACES = {
+    Reservation.TAKEN: (RejectionReason.SLOT_TAKEN_CONCURRENTLY, "a slot was booked meanwhile"),
+    Reservation.AT_LOAD_CAP: (RejectionReason.LOAD_CAP, "the trainer reached its cap meanwhile"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +80,7 @@ class _Plan:
     zone: Zone
     sessions: tuple[ScheduledSession, ...]
     candidates: CandidateList | None  # None: the directory could not be read
+    deadline: Deadline
 
 
 class AssignTrainer:
@@ -94,7 +102,9 @@ class AssignTrainer:
     def __call__(
         self, request: AssignmentRequest, *, budget_seconds: float | None = None
     ) -> AssignmentResult:
-        command = validate_assignment_request(request, today=self._clock.today())
+        deadline = Deadline.after(budget_seconds)
+        checked = check_assignment_request(request, today=self._clock.today())
+        command = checked.command
         fingerprint = command.fingerprint()
         rule_failure = check_purchase_rules(
             class_type=command.class_type,
@@ -106,6 +116,7 @@ class AssignTrainer:
             existing = uow.purchases.get_by_booking_id(command.booking_id)
             if existing is not None:
                 return replayed(uow, existing, fingerprint)
+            checked.refuse_if_past()  # a rule for new purchases only
             found = None if rule_failure else self._find_zone(uow, command.student_location)
         if rule_failure is not None:
             outcome = PurchaseOutcome(PurchaseStatus.INVALID_PURCHASE, rule_failure)
@@ -124,9 +135,10 @@ class AssignTrainer:
                 start_date=command.start_date,
                 time_slot=command.preferred_time_slot,
             ),
-            candidates=self._read_candidates(command.course_id, budget_seconds),
+            candidates=self._read_candidates(command.course_id, deadline.remaining_seconds()),
+            deadline=deadline,
         )
-        return self._decide(plan)
+        return retrying_conflicts(lambda: self._decide(plan), deadline=deadline, name="assign_trainer")
 
     def _read_candidates(self, course_id: str, budget_seconds: float | None) -> CandidateList | None:
         try:
@@ -149,70 +161,78 @@ class AssignTrainer:
         log.info("purchase_stored", purchase_id=purchase.purchase_id, status=outcome.status.value)
         return AssignmentResult(purchase, (), AssignmentDecision())
 
-    # PostgreSQL may break a rare lock cycle between concurrent assignments by aborting one
-    # of them; nothing of it was committed, so the whole transaction is simply run again.
-    @retry(
-        retry=retry_if_exception_type(TransactionConflictError),
-        stop=stop_after_attempt(3),
-        wait=wait_random(0.005, 0.05),
-        reraise=True,
-    )
     def _decide(self, plan: _Plan) -> AssignmentResult:
+        """One transaction: the decision, then (unless a dry run) its storage."""
         with self._uow_factory() as uow:
+            caps: dict[str, int] = {}
             if plan.candidates is None:
                 decision = AssignmentDecision(zone=plan.zone)
                 outcome = waitlisted(plan.zone, WaitlistReason.TRAINER_DIRECTORY_UNAVAILABLE)
-                if plan.command.validate_only:
-                    return predicted_result(plan.command, plan.fingerprint, outcome, plan.sessions, decision)
-                return self._store(uow, plan, outcome, decision)
-            evaluation = _evaluate(uow, plan, plan.candidates)
-            ranked = evaluation.ranked
-            decision = AssignmentDecision(
-                plan.zone, ranked, evaluation.rejections, evaluation.zone_rejections
-            )
-            # Optimistic: the calendar read just found the first ranked trainer free, so the
-            # purchase is written as assigned to it; only a lost race rewrites it.
-            if ranked:
-                outcome = assigned(plan.zone, ranked[0])
             else:
-                outcome = waitlisted(plan.zone, WaitlistReason.NO_ELIGIBLE_TRAINER)
+                evaluation = _evaluate(uow, plan, plan.candidates)
+                caps = evaluation.load_caps
+                decision = AssignmentDecision(
+                    plan.zone, evaluation.ranked, evaluation.rejections, evaluation.zone_rejections
+                )
+                # Optimistic: the calendar read just found the first ranked trainer free, so the
+                # purchase is written as assigned to it; only a lost race rewrites it.
+                if evaluation.ranked:
+                    outcome = assigned(plan.zone, evaluation.ranked[0])
+                else:
+                    outcome = waitlisted(plan.zone, WaitlistReason.NO_ELIGIBLE_TRAINER)
             if plan.command.validate_only:
                 return predicted_result(plan.command, plan.fingerprint, outcome, plan.sessions, decision)
-            return self._store(uow, plan, outcome, decision)
+            uow.limit_lock_wait(plan.deadline.lock_wait_seconds())
+            return self._store(uow, plan, outcome, decision, caps)
 
     def _store(
-        self, uow: UnitOfWork, plan: _Plan, outcome: PurchaseOutcome, decision: AssignmentDecision
+        self,
+        uow: UnitOfWork,
+        plan: _Plan,
+        outcome: PurchaseOutcome,
+        decision: AssignmentDecision,
+        caps: dict[str, int],
     ) -> AssignmentResult:
         """Purchase, sessions and (for ASSIGNED) the first ranked trainer that still fits, in one commit."""
         purchase = uow.purchases.insert(plan.command, fingerprint=plan.fingerprint, outcome=outcome)
         if purchase is None:
             return replay_after_race(uow, plan.command, plan.fingerprint)
-        # Sessions of an assignment are written as synced: the sync runs before the commit,
-        # and resets the mark itself if it fails. That saves rewriting every session row.
-        syncs = outcome.status == PurchaseStatus.ASSIGNED and self._after_assigned is not None
-        sessions = uow.purchases.insert_sessions(purchase.purchase_id, plan.sessions, synced=syncs)
-        taken: list[Rejection] = []
+        sessions = uow.purchases.insert_sessions(purchase.purchase_id, plan.sessions)
+        lost: list[Rejection] = []
         for trainer_id in decision.ranked_trainer_ids:
-            if uow.slots.reserve(trainer_id, purchase_id=purchase.purchase_id, sessions=sessions):
-                if purchase.trainer_id != trainer_id:
-                    purchase = uow.purchases.mark_assigned(
-                        purchase.purchase_id, trainer_id=trainer_id, message=ASSIGNED_MESSAGE
-                    )
-                if self._after_assigned is not None:
-                    self._after_assigned(uow, purchase)
-                uow.commit()
-                log.info("trainer_assigned", purchase_id=purchase.purchase_id, trainer_id=trainer_id)
-                return AssignmentResult(purchase, sessions, with_taken(decision, taken))
-            taken.append(Rejection(trainer_id, RejectionReason.SLOT_TAKEN_CONCURRENTLY, _TAKEN_DETAIL))
-        if purchase.status == PurchaseStatus.ASSIGNED:  # every ranked trainer was taken meanwhile
+            reservation = uow.slots.reserve(
+                trainer_id, purchase_id=purchase.purchase_id, sessions=sessions, load_cap=caps[trainer_id]
+            )
+            if reservation is not Reservation.BOOKED:
+                reason, detail = _LOST_RACES[reservation]
+                lost.append(Rejection(trainer_id, reason, detail))
+                continue
+            if purchase.trainer_id != trainer_id:
+                purchase = uow.purchases.mark_assigned(
+                    purchase.purchase_id, trainer_id=trainer_id, message=ASSIGNED_MESSAGE
+                )
+            if self._after_assigned is not None:
+                self._after_assigned(uow, purchase)
+            return _commit(uow, AssignmentResult(purchase, sessions, with_lost(decision, lost)))
+        if purchase.status == PurchaseStatus.ASSIGNED:  # every ranked trainer was lost meanwhile
             purchase = uow.purchases.mark_waitlisted(
                 purchase.purchase_id, reason=WaitlistReason.NO_ELIGIBLE_TRAINER, message=WAITLISTED_MESSAGE
             )
-        uow.commit()
+        return _commit(uow, AssignmentResult(purchase, sessions, with_lost(decision, lost)))
+
+
+def _commit(uow: UnitOfWork, result: AssignmentResult) -> AssignmentResult:
+    """Store the decision with the purchase (a replay answers with it) and commit."""
+    purchase = result.purchase
+    uow.decisions.save(purchase.purchase_id, result.decision)
+    uow.commit()
+    if purchase.status == PurchaseStatus.ASSIGNED:
+        log.info("trainer_assigned", purchase_id=purchase.purchase_id, trainer_id=purchase.trainer_id)
+    else:
         log.info(
             "purchase_waitlisted", purchase_id=purchase.purchase_id, reason=str(purchase.waitlist_reason)
         )
-        return AssignmentResult(purchase, sessions, with_taken(decision, taken))
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,10 +240,11 @@ class _Evaluation:
     ranked: tuple[str, ...]
     zone_rejections: tuple[Rejection, ...]  # rules 1-3, shared by the zone (see AssignmentDecision)
     rejections: tuple[Rejection, ...]  # this purchase's own
+    load_caps: dict[str, int]  # per ranked trainer, for the reservation (0: no cap)
 
 
 def _evaluate(uow: UnitOfWork, plan: _Plan, candidates: CandidateList) -> _Evaluation:
-    """The record rules first, then one calendar read and one load read for the survivors."""
+    """Rules 1-3 (cached per zone), 4-5, then one calendar read and one load read for the survivors."""
     command = plan.command
     placement = candidates.placement_for(plan.zone)
     qualified = qualify_candidates(
@@ -232,14 +253,11 @@ def _evaluate(uow: UnitOfWork, plan: _Plan, candidates: CandidateList) -> _Evalu
         course_id=command.course_id,
         student_location=command.student_location,
     )
-    trainer_ids = [c.trainer_id for c in qualified.passed]
+    trainer_ids = [t.trainer_id for t in qualified.passed]
     first = plan.sessions[0].session_date - timedelta(days=1)  # a slot may start the day before
     busy = uow.slots.busy_intervals(trainer_ids, first_date=first, last_date=plan.sessions[-1].session_date)
-    result = evaluate_candidates(
-        candidates=qualified.passed,
-        zone=plan.zone,
-        course_id=command.course_id,
-        student_location=command.student_location,
+    judged = judge_availability(
+        qualified.passed,
         sessions=plan.sessions,
         busy_by_trainer=busy,
         active_assignments=uow.purchases.active_assignment_counts(trainer_ids),
@@ -248,9 +266,10 @@ def _evaluate(uow: UnitOfWork, plan: _Plan, candidates: CandidateList) -> _Evalu
         Rejection(t, RejectionReason.RECORD_UNAVAILABLE, "the directory record could not be read")
         for t in candidates.unreadable_trainer_ids
     )
-    own = qualified.rejections + result.rejections + unreadable
+    own = qualified.rejections + judged.rejections + unreadable
     return _Evaluation(
-        ranked=tuple(t.trainer_id for t in result.ranked),
+        ranked=tuple(t.trainer_id for t in judged.ranked),
         zone_rejections=placement.rejections,
         rejections=tuple(sorted(own, key=lambda r: r.trainer_id)),
+        load_caps={t.trainer_id: t.candidate.max_active_purchases for t in qualified.passed},
     )

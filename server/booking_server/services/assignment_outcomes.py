@@ -28,21 +28,24 @@ def waitlisted(zone: Zone, reason: WaitlistReason) -> PurchaseOutcome:
     return PurchaseOutcome(PurchaseStatus.WAITLISTED, WAITLISTED_MESSAGE, zone=zone, waitlist_reason=reason)
 
 
-def with_taken(decision: AssignmentDecision, taken: list[Rejection]) -> AssignmentDecision:
-    return replace(decision, rejections=decision.rejections + tuple(taken)) if taken else decision
+def with_lost(decision: AssignmentDecision, lost: list[Rejection]) -> AssignmentDecision:
+    """The decision with the candidates that lost a race during the reservation, in try order."""
+    return replace(decision, rejections=decision.rejections + tuple(lost)) if lost else decision
 
 
 def replayed(uow: UnitOfWork, existing: StoredPurchase, fingerprint: str) -> AssignmentResult:
-    """The stored outcome for a repeated booking id, or BOOKING_ID_REUSED for another payload."""
+    """The stored outcome for a repeated booking id, or BOOKING_ID_REUSED for another payload.
+
+    The purchase and its sessions as they are now, with the decision the first call answered
+    with (AIP-155: the same response), however the zone or the directory changed since.
+    """
     if existing.request_fingerprint != fingerprint:
         raise AlreadyExistsError(
             "booking_id was already used for a different request", reason="BOOKING_ID_REUSED"
         )
     sessions = uow.purchases.list_sessions(existing.purchase_id)
-    trainer_ids = (existing.trainer_id,) if existing.trainer_id else ()
-    record = uow.zones.get(existing.zone_id) if existing.zone_id else None
-    zone = record.zone if record is not None else None
-    return AssignmentResult(existing, sessions, AssignmentDecision(zone=zone, ranked_trainer_ids=trainer_ids))
+    decision = uow.decisions.get(existing.purchase_id) or AssignmentDecision()
+    return AssignmentResult(existing, sessions, decision)
 
 
 def replay_after_race(uow: UnitOfWork, command: AssignTrainerCommand, fingerprint: str) -> AssignmentResult:

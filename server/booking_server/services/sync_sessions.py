@@ -77,20 +77,17 @@ class SyncSessions:
     def after_assigned(self, uow: UnitOfWork, purchase: StoredPurchase) -> None:
         """The AssignTrainer hook, run in the assignment's transaction right after the trainer is set.
 
-        The write goes in a savepoint: if it fails, only the read-model rows (and the synced_at
-        marks) are undone, and the assignment commits as decided. The alternative, a separate
-        transaction after the commit, would leave a window where the purchase is ASSIGNED with
-        no read model even when nothing failed; this way the rows appear atomically with the
-        assignment, and only a failure defers them to the reconciler (synced_at stays NULL).
+        The write goes in a savepoint: if it fails, only the read-model rows are undone, and the
+        assignment commits as decided. The alternative, a separate transaction after the commit,
+        would leave a window where the purchase is ASSIGNED with no read model even when nothing
+        failed; this way the rows appear atomically with the assignment, and only a failure
+        defers them to the reconciler, which finds the rows the read model lacks.
         """
         try:
             with uow.savepoint():
                 uow.read_model.write(purchase)
         except Exception as exc:  # noqa: BLE001 - whatever broke the sync must not break the assignment
             log.error("read_model_sync_failed", purchase_id=purchase.purchase_id, **failure_fields(exc))
-            # The assignment wrote its sessions as synced (to save rewriting them); they are
-            # not, so the reconciler must see them.
-            uow.read_model.mark_unsynced(purchase.purchase_id)
 
     def sync_purchase(self, purchase_id: str) -> SyncResult:
         purchase_id = _require_uuid(purchase_id, "purchase_id")
@@ -122,7 +119,7 @@ class SyncSessions:
     def sync_unsynced(
         self, max_purchases: int = 0, *, should_stop: Callable[[], bool] = lambda: False
     ) -> SyncAllResult:
-        """Sync ASSIGNED purchases that have unsynced sessions, newest first, each in its own
+        """Sync ASSIGNED purchases whose read model lacks rows, newest first, each in its own
         transaction; a failure is reported for its purchase and the others still go on.
         """
         if max_purchases < 0:

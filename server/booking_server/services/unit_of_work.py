@@ -7,7 +7,9 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Protocol, Self
 
+from booking_server.domain.errors import ConflictError
 from booking_server.services.ports.certificates import CertificateRepository
+from booking_server.services.ports.decisions import DecisionRepository
 from booking_server.services.ports.purchases import PurchaseRepository
 from booking_server.services.ports.read_model import ReadModelRepository
 from booking_server.services.ports.slots import SlotRepository
@@ -15,10 +17,12 @@ from booking_server.services.ports.trainers import TrainerRepository
 from booking_server.services.ports.zones import ZoneRepository
 
 
-class TransactionConflictError(Exception):
-    """The database aborted the transaction to resolve a conflict (deadlock, serialization).
+class TransactionConflictError(ConflictError):
+    """The database aborted the transaction: a deadlock, a serialization failure, or a lock
+    not granted within the transaction's lock wait limit.
 
-    Nothing was committed; retrying the whole use case is safe and is what the caller does.
+    Nothing was committed; retrying the whole use case is safe. Use cases that can retry do;
+    a conflict that reaches a caller is ABORTED, which gRPC clients treat as retryable.
     """
 
 
@@ -37,6 +41,7 @@ class UnitOfWork(Protocol):
     slots: SlotRepository
     read_model: ReadModelRepository
     certificates: CertificateRepository
+    decisions: DecisionRepository
 
     def __enter__(self) -> Self: ...
 
@@ -50,6 +55,12 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+    def limit_lock_wait(self, seconds: float) -> None:
+        """Give up (TransactionConflictError) on any lock not granted within `seconds`, for the
+        rest of this transaction: a caller's deadline bounds how long it queues behind others.
+        """
+        ...
 
     def savepoint(self) -> AbstractContextManager[Savepoint]:
         """A nested transaction: undone alone if the block raises or calls rollback()."""

@@ -111,9 +111,6 @@ _INSERT_PURCHASE = text(
 
 _MARK_WAITLISTED = text(
     """
-    WITH unsynced AS (
-        UPDATE purchase_sessions SET synced_at = NULL WHERE purchase_id = :purchase_id
-    )
     UPDATE purchases SET status = 'WAITLISTED', waitlist_reason = :reason, trainer_id = NULL,
         message = :message, updated_at = now()
     WHERE id = :purchase_id
@@ -123,9 +120,9 @@ _MARK_WAITLISTED = text(
 
 _INSERT_SESSIONS = text(
     """
-    INSERT INTO purchase_sessions (purchase_id, synced_at, session_number, session_date, session_time,
+    INSERT INTO purchase_sessions (purchase_id, session_number, session_date, session_time,
         duration_minutes, session_type, is_bookable, is_fixed_time, requires_booking, initial_time_slot)
-    SELECT :purchase_id, CASE WHEN :synced THEN now() END, s.* FROM unnest(
+    SELECT :purchase_id, s.* FROM unnest(
         CAST(:numbers AS int[]), CAST(:dates AS date[]), CAST(:times AS text[]), CAST(:durations AS int[]),
         CAST(:types AS text[]), CAST(:bookable AS boolean[]), CAST(:fixed AS boolean[]),
         CAST(:requires AS boolean[]), CAST(:initial AS text[])) AS s
@@ -176,14 +173,13 @@ class SqlPurchaseRepository:
         return None if row is None else to_purchase(row)
 
     def insert_sessions(
-        self, purchase_id: str, sessions: Sequence[ScheduledSession], *, synced: bool = False
+        self, purchase_id: str, sessions: Sequence[ScheduledSession]
     ) -> tuple[StoredSession, ...]:
         # One statement for the whole schedule (up to 100 rows): arrays in, ids out.
         rows = self._conn.execute(
             _INSERT_SESSIONS,
             {
                 "purchase_id": purchase_id,
-                "synced": synced,
                 "numbers": [s.session_number for s in sessions],
                 "dates": [s.session_date for s in sessions],
                 "times": [s.session_time for s in sessions],

@@ -1,9 +1,9 @@
 """SQL for the read model: implements services.ports.read_model.ReadModelRepository.
 
-A sync runs inside every assignment, so it is four statements whatever the purchase size:
+A sync runs inside every assignment, so it is three statements whatever the purchase size:
 advisory locks on the allocation triples, select-or-insert of the allocations, and one
-INSERT ... SELECT that upserts every tutoring session of the purchase and marks its sessions
-synced. Dates are copied column to column (date to date): no timezone is ever involved.
+INSERT ... SELECT that upserts every tutoring session of the purchase. Dates are copied column
+to column (date to date): no timezone is ever involved.
 """
 
 from __future__ import annotations
@@ -112,29 +112,38 @@ _TUTORING_SESSIONS = text(
                    IS DISTINCT FROM (EXCLUDED.scheduled_date, EXCLUDED.scheduled_time, EXCLUDED.duration,
                                      EXCLUDED.student_home_location))
         RETURNING (t.xmax = 0) AS inserted
-    ), synced AS (
-        UPDATE purchase_sessions SET synced_at = now()
-        WHERE purchase_id = CAST(:purchase_id AS uuid) AND synced_at IS NULL
-          AND (CAST(:session_id AS uuid) IS NULL OR id = CAST(:session_id AS uuid))
     )
     SELECT (SELECT count(*) FROM src) AS total, (SELECT count(*) FROM upserted WHERE inserted) AS created
     """
 )
 
+# "Unsynced" is what the read model lacks, whoever removed it: a session still to be taught
+# (scheduled or rescheduled) of an ASSIGNED purchase `p` without its tutoring-session row for
+# one of the purchase's students. An anti-join on the unique key (purchase_session_id,
+# student_id), so finding nothing costs one index probe per session and student.
+_LACKS_READ_MODEL_ROWS = """
+    EXISTS (
+        SELECT 1 FROM purchase_sessions ps
+        CROSS JOIN jsonb_array_elements(p.students) AS s(student)
+        WHERE ps.purchase_id = p.id AND ps.status IN ('scheduled', 'rescheduled')
+          AND NOT EXISTS (
+              SELECT 1 FROM tutoring_sessions t
+              WHERE t.purchase_session_id = ps.id AND t.student_id = CAST(s.student ->> 'id' AS uuid)
+          )
+    )
+"""
+
 _UNSYNCED = text(
-    """
+    f"""
     SELECT p.id::text FROM purchases p
-    WHERE p.status = 'ASSIGNED'
-      AND EXISTS (SELECT 1 FROM purchase_sessions ps WHERE ps.purchase_id = p.id AND ps.synced_at IS NULL)
+    WHERE p.status = 'ASSIGNED' AND {_LACKS_READ_MODEL_ROWS}
     ORDER BY p.created_at DESC, p.id DESC
     LIMIT :limit
     """
 )
 
-_MARK_UNSYNCED = text("UPDATE purchase_sessions SET synced_at = NULL WHERE purchase_id = :purchase_id")
-
 _HAS_UNSYNCED = text(
-    "SELECT EXISTS (SELECT 1 FROM purchase_sessions WHERE purchase_id = :purchase_id AND synced_at IS NULL)"
+    f"SELECT EXISTS (SELECT 1 FROM purchases p WHERE p.id = :purchase_id AND {_LACKS_READ_MODEL_ROWS})"
 )
 
 # The read model mirrors a completion done here only on rows still `scheduled`: the rows the
@@ -228,9 +237,6 @@ class SqlReadModelRepository:
             },
         ).one()
         return SyncCounts(sessions_created=created, sessions_updated=total - created)
-
-    def mark_unsynced(self, purchase_id: str) -> None:
-        self._conn.execute(_MARK_UNSYNCED, {"purchase_id": purchase_id})
 
     def unsynced_purchase_ids(self, *, limit: int) -> list[str]:
         return list(self._conn.execute(_UNSYNCED, {"limit": limit}).scalars())

@@ -1,8 +1,8 @@
 """SQL for trainer slots: implements services.ports.slots.SlotRepository.
 
 The exclusion constraint ex_trainer_slots_no_overlap is the real guard; the per-trainer key
-row taken FOR UPDATE (via the upsert below) only makes concurrent writers of one trainer queue
-instead of racing, so a loser sees the winner's committed slots and moves on cleanly.
+row locked by every writer of a trainer's slots (the upserts below, book_trainer_sessions) only
+makes concurrent writers of one trainer queue instead of racing (docs/locking.md).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, text
 from booking_server.domain.model import BusyInterval, civil_minutes
 from booking_server.domain.purchase import StoredSession
 from booking_server.domain.slots import SlotStatus, TrainerSlot
+from booking_server.services.ports.slots import Reservation
 
 _BUSY = text(
     "SELECT trainer_id::text, start_minute, duration_minutes FROM trainer_slots "
@@ -42,30 +43,11 @@ _BLOCK = text(
     """
 )
 
-_UNRESERVE = text("DELETE FROM trainer_slots WHERE id = ANY(CAST(:ids AS uuid[]))")
-
-# A reservation books the purchase's stored sessions directly: no per-slot parameters to build,
-# adapt and send. The civil minute is the SQL twin of domain.model.civil_minutes (minutes since
-# 2000-01-01 00:00); tests/integration/test_slot_repository.py checks that the two agree.
+# One candidate's reservation, all or nothing, load cap included: the function is defined (and
+# its locking explained) in migration 0002; docs/locking.md says why the order cannot deadlock.
 _BOOK_SESSIONS = text(
-    """
-    WITH trainer AS (
-        INSERT INTO trainer_slot_keys (trainer_id) VALUES (:trainer_id)
-        ON CONFLICT (trainer_id) DO UPDATE SET trainer_id = EXCLUDED.trainer_id
-        RETURNING trainer_key
-    )
-    INSERT INTO trainer_slots (trainer_id, trainer_key, slot_date, start_time, start_minute,
-                               duration_minutes, status, purchase_id, session_id)
-    SELECT :trainer_id, trainer.trainer_key, ps.session_date, ps.session_time,
-           (ps.session_date - DATE '2000-01-01') * 1440
-               + split_part(ps.session_time, ':', 1)::int * 60 + split_part(ps.session_time, ':', 2)::int,
-           ps.duration_minutes, 'booked', ps.purchase_id, ps.id
-    FROM trainer, purchase_sessions ps
-    WHERE ps.purchase_id = :purchase_id AND ps.id = ANY(CAST(:session_ids AS uuid[]))
-    ORDER BY ps.session_number
-    ON CONFLICT DO NOTHING
-    RETURNING id::text
-    """
+    "SELECT book_trainer_sessions(CAST(:trainer_id AS uuid), CAST(:purchase_id AS uuid), "
+    "CAST(:session_ids AS uuid[]), :load_cap)"
 )
 
 _SCHEDULE = text(
@@ -105,22 +87,21 @@ class SqlSlotRepository:
             busy[trainer_id].append(BusyInterval(start, start + duration))
         return busy
 
-    def reserve(self, trainer_id: str, *, purchase_id: str, sessions: Sequence[StoredSession]) -> bool:
+    def reserve(
+        self,
+        trainer_id: str,
+        *,
+        purchase_id: str,
+        sessions: Sequence[StoredSession],
+        load_cap: int,
+    ) -> Reservation:
         params = {
             "trainer_id": trainer_id,
             "purchase_id": purchase_id,
             "session_ids": [s.session_id for s in sessions],
+            "load_cap": load_cap,
         }
-        inserted: list[str] = list(self._conn.execute(_BOOK_SESSIONS, params).scalars())
-        if len(inserted) == len(sessions):
-            return True
-        # All or nothing: remove the part that fitted. A compensating delete instead of a
-        # savepoint keeps the common (successful) path two round trips shorter; the trainer's
-        # key row stays locked until commit, and the rare lock cycle that can cause is broken
-        # by PostgreSQL and retried by the use case.
-        if inserted:
-            self._conn.execute(_UNRESERVE, {"ids": inserted})
-        return False
+        return Reservation(self._conn.execute(_BOOK_SESSIONS, params).scalar_one())
 
     def block(self, slot: TrainerSlot) -> TrainerSlot | None:
         params = {

@@ -39,15 +39,15 @@ class PurchaseRepository(Protocol):
         ...
 
     def insert_sessions(
-        self, purchase_id: str, sessions: Sequence[ScheduledSession], *, synced: bool = False
+        self, purchase_id: str, sessions: Sequence[ScheduledSession]
     ) -> tuple[StoredSession, ...]:
-        """Store the schedule; `synced` marks the sessions as already in the read model."""
+        """Store the schedule, every session `scheduled`."""
         ...
 
     def mark_assigned(self, purchase_id: str, *, trainer_id: str, message: str) -> StoredPurchase: ...
 
     def mark_waitlisted(self, purchase_id: str, *, reason: WaitlistReason, message: str) -> StoredPurchase:
-        """No trainer after all: no trainer, and its sessions are not in the read model."""
+        """No trainer after all (every ranked one was lost meanwhile): no trainer."""
         ...
 
     def list_sessions(self, purchase_id: str) -> tuple[StoredSession, ...]: ...

@@ -39,21 +39,21 @@ class ReadModelRepository(Protocol):
 
     def write(self, purchase: StoredPurchase, *, session_id: str | None = None) -> SyncCounts:
         """Upsert the allocations and tutoring sessions of an ASSIGNED purchase (or of one of its
-        sessions) and mark the sessions synced. Rows whose status left `scheduled` keep their
+        sessions). Rows whose status left `scheduled` keep their
         status, trainer, date and time; the caller holds the purchase lock (or created the purchase
         in this transaction).
         """
         ...
 
-    def mark_unsynced(self, purchase_id: str) -> None:
-        """Clear the synced marks of a purchase's sessions (its sync failed): the reconciler's work."""
-        ...
-
     def unsynced_purchase_ids(self, *, limit: int) -> list[str]:
-        """ASSIGNED purchases with at least one unsynced session, newest first."""
+        """ASSIGNED purchases whose read model lacks a row, newest first: a scheduled or
+        rescheduled session without its tutoring session for one of the purchase's students.
+        """
         ...
 
-    def has_unsynced_sessions(self, purchase_id: str) -> bool: ...
+    def has_unsynced_sessions(self, purchase_id: str) -> bool:
+        """Whether this purchase's read model lacks a row (as in unsynced_purchase_ids)."""
+        ...
 
     def complete_session(self, session_id: str) -> StoredSession | None:
         """Mark a scheduled or rescheduled session completed (and its still-scheduled tutoring
