@@ -26,11 +26,14 @@ from booking_server.rpc.health import HealthMonitor
 from booking_server.rpc.server import BuiltServer, build_internal_directory_server, build_public_server
 from booking_server.rpc.trainer_directory_servicer import TrainerDirectoryServicer
 from booking_server.services.assign_trainer import AssignTrainer
+from booking_server.services.cancel_purchase import CancelPurchase
 from booking_server.services.certificate_queries import CertificateQueries
 from booking_server.services.clock import BusinessClock
 from booking_server.services.complete_session import CompleteSession
 from booking_server.services.issue_certificates import IssueCertificates
 from booking_server.services.purchase_queries import PurchaseQueries
+from booking_server.services.reschedule_session import RescheduleSession
+from booking_server.services.substitute_trainer import SubstituteTrainer
 from booking_server.services.sync_sessions import SyncSessions
 from booking_server.services.trainer_schedule import TrainerSchedule
 from booking_server.services.trainers import TrainerService
@@ -136,16 +139,19 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     clock = BusinessClock(settings.timezone)
     sync_sessions = SyncSessions(uow_factory)
     issuer = IssueCertificates(uow_factory, clock=clock)
+    # The cache sits after conversion, so a hit skips the call and the conversion both.
+    directory = GrpcTrainerDirectory(directory_client, cache_ttl_seconds=settings.directory_cache_ttl_seconds)
     booking_servicer = BookingServicer(
         zones=zones,
         assign_trainer=AssignTrainer(
-            uow_factory=uow_factory,
-            # The cache sits after conversion, so a hit skips the call and the conversion both.
-            directory=GrpcTrainerDirectory(
-                directory_client, cache_ttl_seconds=settings.directory_cache_ttl_seconds
-            ),
-            clock=clock,
-            after_assigned=sync_sessions.after_assigned,
+            uow_factory=uow_factory, directory=directory, clock=clock, after_assigned=sync_sessions.mirror
+        ),
+        cancel_purchase=CancelPurchase(uow_factory, sync=sync_sessions),
+        reschedule_session=RescheduleSession(
+            uow_factory, directory=directory, clock=clock, sync=sync_sessions
+        ),
+        substitute_trainer=SubstituteTrainer(
+            uow_factory, directory=directory, clock=clock, sync=sync_sessions
         ),
         purchase_queries=PurchaseQueries(uow_factory),
         trainer_schedule=TrainerSchedule(uow_factory),

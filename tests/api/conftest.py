@@ -17,6 +17,8 @@ from booking_server.config import load_settings
 from grpc_health.v1 import health_pb2_grpc
 from sqlalchemy import Engine
 
+from tests.support.world import World
+
 
 @pytest.fixture(scope="session")
 def app_server(engine: Engine) -> Iterator[Application]:
@@ -53,3 +55,14 @@ def directory(channel: grpc.Channel) -> trainer_directory_pb2_grpc.TrainerDirect
 @pytest.fixture(scope="session")
 def health(channel: grpc.Channel) -> health_pb2_grpc.HealthStub:
     return health_pb2_grpc.HealthStub(channel)
+
+
+@pytest.fixture
+def world(
+    booking: booking_service_pb2_grpc.BookingServiceStub,
+    directory: trainer_directory_pb2_grpc.TrainerDirectoryServiceStub,
+) -> World:
+    """A fresh zone and course of this test's own, on the shared server."""
+    w = World(booking=booking, directory=directory)
+    w.create_zone()
+    return w

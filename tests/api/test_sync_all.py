@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 import grpc
 import pytest
@@ -192,3 +193,52 @@ def test_a_cancelled_or_completed_session_without_rows_is_not_drift(isolated: Is
     result = isolated.sync_all()
 
     assert result.purchases_processed == 0
+
+
+def test_a_reschedule_whose_read_model_write_failed_is_repaired_by_sync_all(isolated: Isolated) -> None:
+    world = isolated.world()
+    trainer_id = world.add_trainer()
+    response = _assign(world)
+    session = response.sessions[0]
+    target = (date.fromisoformat(response.sessions[-1].session_date) + timedelta(days=5)).isoformat()
+    with failing_read_model(isolated.engine, trainer_id):
+        moved = world.booking.RescheduleSession(
+            pb.RescheduleSessionRequest(session_id=session.session_id, new_date=target, new_time="08:00")
+        ).session
+    assert moved.status == common.SESSION_STATUS_RESCHEDULED
+    stale = next(
+        r for r in tutoring_rows(isolated.engine, response.purchase.purchase_id) if r["session_number"] == 1
+    )
+    assert stale["scheduled_date"].isoformat() == session.session_date  # the write failed: behind
+
+    result = isolated.sync_all()
+
+    assert (result.purchases_processed, result.sessions_created, list(result.errors)) == (1, 0, [])
+    fixed = next(
+        r for r in tutoring_rows(isolated.engine, response.purchase.purchase_id) if r["session_number"] == 1
+    )
+    assert (fixed["scheduled_date"].isoformat(), fixed["scheduled_time"]) == (target, "08:00")
+    assert fixed["metadata"]["rescheduledFrom"] == f"{session.session_date} {session.session_time}"
+    assert isolated.sync_all().purchases_processed == 0
+
+
+def test_a_cancelled_purchase_whose_rows_are_still_scheduled_is_repaired_by_sync_all(
+    isolated: Isolated,
+) -> None:
+    world = isolated.world()
+    world.add_trainer()
+    response = _assign(world)
+    world.booking.CancelPurchase(pb.CancelPurchaseRequest(purchase_id=response.purchase.purchase_id))
+    execute(  # as if the cancel's read-model write had failed
+        isolated.engine,
+        "UPDATE tutoring_sessions SET status = 'scheduled' WHERE purchase_session_id IN "
+        "(SELECT id FROM purchase_sessions WHERE purchase_id = :p AND session_number <= 3)",
+        p=response.purchase.purchase_id,
+    )
+
+    result = isolated.sync_all()
+
+    assert result.purchases_processed == 1
+    assert {r["status"] for r in tutoring_rows(isolated.engine, response.purchase.purchase_id)} == {
+        "cancelled"
+    }

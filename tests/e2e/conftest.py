@@ -12,11 +12,15 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import grpc
 import psycopg
 import pytest
+from booking.v1 import booking_service_pb2_grpc
 from booking_server.db.engine import to_psycopg_url
 from psycopg import sql
 from sqlalchemy.engine import make_url
+
+from tests.support.processes import ServerProcess, serving
 
 
 @pytest.fixture
@@ -58,3 +62,37 @@ def create_empty_database(database_url: str) -> str:
 @pytest.fixture
 def empty_database_url(database_url: str) -> str:
     return create_empty_database(database_url)
+
+
+Stubs = tuple[booking_service_pb2_grpc.BookingServiceStub, booking_service_pb2_grpc.BookingServiceStub]
+
+
+@pytest.fixture(scope="module")
+def replicas(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two `booking-service serve` replicas sharing the test database, for one test module."""
+    env = {"BOOKING_DATABASE_URL": database_url}
+    log_dir = tmp_path_factory.mktemp("replicas")
+    with serving(env, log_dir=log_dir, name="a") as first, serving(env, log_dir=log_dir, name="b") as second:
+        yield first, second
+
+
+@pytest.fixture(scope="module")
+def channels(
+    replicas: tuple[ServerProcess, ServerProcess],
+) -> Iterator[tuple[grpc.Channel, grpc.Channel]]:
+    with (
+        grpc.insecure_channel(replicas[0].address) as first,
+        grpc.insecure_channel(replicas[1].address) as second,
+    ):
+        yield first, second
+
+
+@pytest.fixture
+def stubs(channels: tuple[grpc.Channel, grpc.Channel]) -> Stubs:
+    """A BookingService stub per replica."""
+    return (
+        booking_service_pb2_grpc.BookingServiceStub(channels[0]),
+        booking_service_pb2_grpc.BookingServiceStub(channels[1]),
+    )

@@ -210,6 +210,66 @@ def test_grpcurl_reports_a_malformed_id_as_invalid_argument(server: ServerProces
     assert '"field":"purchase_id"' in result.stderr.replace(" ", "")
 
 
+def _schedule_with_grpcurl(server: ServerProcess, trainer_id: str, first: str, last: str) -> list[Any]:
+    body = {"trainer_id": trainer_id, "from_date": first, "to_date": last}
+    return grpcurl_json(server.address, "booking.v1.BookingService/GetTrainerSchedule", body).get("slots", [])
+
+
+def test_grpcurl_reschedules_substitutes_and_cancels_and_the_schedules_follow(server: ServerProcess) -> None:
+    call = "booking.v1.BookingService/"
+    body = _demo_request(start_date=_in_days(90), time_slot="07:00")
+    assigned = grpcurl_json(server.address, call + "AutoAssignTrainer", body)
+    purchase_id, trainer = assigned["purchase"]["purchase_id"], assigned["purchase"]["trainer_id"]
+    first, last = _in_days(85), _in_days(130)
+    assert len(_schedule_with_grpcurl(server, trainer, first, last)) == 10
+
+    second = assigned["sessions"][1]["session_id"]
+    moved = grpcurl_json(
+        server.address,
+        call + "RescheduleSession",
+        {"session_id": second, "new_date": _in_days(120), "new_time": "07:20"},
+    )["session"]
+    assert (moved["status"], moved["session_date"], moved["trainer_id"]) == (
+        "SESSION_STATUS_RESCHEDULED",
+        _in_days(120),
+        trainer,
+    )
+    slots = {s["session_id"]: s for s in _schedule_with_grpcurl(server, trainer, first, last)}
+    assert (slots[second]["date"], slots[second]["start_time"]) == (_in_days(120), "07:20")
+
+    substituted = grpcurl_json(
+        server.address, call + "SubstituteTrainer", {"purchase_id": purchase_id, "reason": "trainer left"}
+    )
+    new_trainer = substituted["purchase"]["trainer_id"]
+    assert new_trainer != trainer
+    assert new_trainer.startswith(DEMO_TRAINER_PREFIX)
+    assert _schedule_with_grpcurl(server, trainer, first, last) == []
+    assert len(_schedule_with_grpcurl(server, new_trainer, first, last)) == 10
+
+    cancelled = grpcurl_json(
+        server.address, call + "CancelPurchase", {"purchase_id": purchase_id, "reason": "moved away"}
+    )["purchase"]
+    assert (cancelled["status"], cancelled["cancellation_reason"]) == (
+        "PURCHASE_STATUS_CANCELLED",
+        "moved away",
+    )
+    assert _schedule_with_grpcurl(server, new_trainer, first, last) == []
+
+
+def test_grpcurl_blocks_and_unblocks_time_by_slot_id(server: ServerProcess) -> None:
+    call = "booking.v1.BookingService/"
+    trainer = "d3e07000-0000-4000-8000-000000000002"
+    day = _in_days(140)
+    block = {"trainer_id": trainer, "date": day, "start_time": "05:00", "duration_minutes": 30, "reason": "x"}
+    slot = grpcurl_json(server.address, call + "BlockTrainerTime", block)["slot"]
+
+    assert grpcurl_json(server.address, call + "UnblockTrainerTime", {"slot_id": slot["slot_id"]}) == {}
+    assert _schedule_with_grpcurl(server, trainer, day, day) == []
+    again = run_grpcurl(server.address, call + "UnblockTrainerTime", data={"slot_id": slot["slot_id"]})
+    assert again.returncode != 0
+    assert "Code: NotFound" in again.stderr
+
+
 # --- the generated Python client -------------------------------------------------------------
 
 

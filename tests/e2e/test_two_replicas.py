@@ -4,7 +4,6 @@ idempotency hold across replicas, because the database (not a process) enforces 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
@@ -15,41 +14,10 @@ from booking.v1 import booking_service_pb2_grpc, trainer_directory_pb2_grpc
 from booking.v1 import common_pb2 as common
 from sqlalchemy import Engine
 
+from tests.e2e.conftest import Stubs
 from tests.support.overlaps import overlapping_slot_pairs
-from tests.support.processes import ServerProcess, serving
+from tests.support.processes import ServerProcess
 from tests.support.world import World, future_date
-
-Stubs = tuple[booking_service_pb2_grpc.BookingServiceStub, booking_service_pb2_grpc.BookingServiceStub]
-
-
-@pytest.fixture(scope="module")
-def replicas(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """Two replicas sharing the test database."""
-    env = {"BOOKING_DATABASE_URL": database_url}
-    log_dir = tmp_path_factory.mktemp("replicas")
-    with serving(env, log_dir=log_dir, name="a") as first, serving(env, log_dir=log_dir, name="b") as second:
-        yield first, second
-
-
-@pytest.fixture(scope="module")
-def channels(
-    replicas: tuple[ServerProcess, ServerProcess],
-) -> Iterator[tuple[grpc.Channel, grpc.Channel]]:
-    with (
-        grpc.insecure_channel(replicas[0].address) as first,
-        grpc.insecure_channel(replicas[1].address) as second,
-    ):
-        yield first, second
-
-
-@pytest.fixture
-def stubs(channels: tuple[grpc.Channel, grpc.Channel]) -> Stubs:
-    return (
-        booking_service_pb2_grpc.BookingServiceStub(channels[0]),
-        booking_service_pb2_grpc.BookingServiceStub(channels[1]),
-    )
 
 
 @pytest.fixture

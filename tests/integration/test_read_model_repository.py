@@ -22,6 +22,7 @@ from booking_server.domain.schedule import generate_schedule
 from booking_server.domain.validation import AssignTrainerCommand
 from booking_server.services.issue_certificates import CertificateNumbersExhaustedError, IssueCertificates
 from booking_server.services.ports.read_model import SyncCounts
+from booking_server.services.ports.slots import Reservation
 from booking_server.services.sync_sessions import SyncSessions
 from booking_server.services.unit_of_work import UnitOfWorkFactory
 from sqlalchemy import Connection, text
@@ -80,8 +81,12 @@ def assign(
     with uow_factory() as uow:
         stored = uow.purchases.insert(command, fingerprint="f", outcome=waitlisted)
         assert stored is not None
-        sessions = uow.purchases.insert_sessions(stored.purchase_id, schedule)
-        purchase = uow.purchases.mark_assigned(stored.purchase_id, trainer_id=str(uuid.uuid4()), message="ok")
+        trainer_id = str(uuid.uuid4())
+        planned = uow.purchases.insert_sessions(stored.purchase_id, schedule)
+        booked = uow.slots.reserve(trainer_id, purchase_id=stored.purchase_id, sessions=planned, load_cap=0)
+        assert booked is Reservation.BOOKED
+        purchase = uow.purchases.mark_assigned(stored.purchase_id, trainer_id=trainer_id, message="ok")
+        sessions = uow.purchases.list_sessions(stored.purchase_id)
         uow.commit()
     return purchase, sessions
 
@@ -140,7 +145,7 @@ def test_a_read_model_written_in_an_assignment_that_rolls_back_leaves_nothing(
 ) -> None:
     purchase, _ = assign(uow_factory, total=10)
     with uow_factory() as uow:
-        SyncSessions(uow_factory).after_assigned(uow, purchase)
+        SyncSessions(uow_factory).mirror(uow, purchase)
         assert uow.read_model.has_unsynced_sessions(purchase.purchase_id) is False
         # no commit: the assignment failed after its sync
 
@@ -155,7 +160,7 @@ def test_the_assignment_hook_swallows_a_failing_write_and_leaves_the_sessions_un
 ) -> None:
     purchase, _ = assign(uow_factory, total=10)
     with uow_factory() as uow:
-        SyncSessions(uow_factory).after_assigned(uow, purchase)
+        SyncSessions(uow_factory).mirror(uow, purchase)
         still_usable = uow.purchases.get(purchase.purchase_id)
         uow.commit()
 
@@ -163,7 +168,27 @@ def test_the_assignment_hook_swallows_a_failing_write_and_leaves_the_sessions_un
     assert still_usable.status == PurchaseStatus.ASSIGNED
     assert row_count(connection, purchase.purchase_id) == 0
     with uow_factory() as uow:
-        assert uow.read_model.unsynced_purchase_ids(limit=10_000).count(purchase.purchase_id) == 1
+        scan = uow.read_model.scan_unsynced(after=None, scan=100_000, limit=100_000)
+    assert scan.purchase_ids.count(purchase.purchase_id) == 1
+
+
+def test_a_drift_scan_looks_at_a_bounded_window_and_says_where_to_go_on(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    older, _ = assign(uow_factory, total=10)  # no read model: behind
+    newer, _ = assign(uow_factory, total=10)
+    with uow_factory() as uow:
+        uow.read_model.write(newer)
+        uow.commit()
+
+    with uow_factory() as uow:
+        first = uow.read_model.scan_unsynced(after=None, scan=1, limit=10)
+        second = uow.read_model.scan_unsynced(after=first.next, scan=1, limit=10)
+
+    # Each call looked at one purchase (the two share a transaction, so their order is by id):
+    # together they found the one behind, once.
+    assert first.next is not None
+    assert first.purchase_ids + second.purchase_ids == [older.purchase_id]
 
 
 def test_a_session_completed_only_in_the_read_model_counts_when_every_students_row_is_completed(

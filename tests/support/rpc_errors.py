@@ -16,6 +16,7 @@ class RichError:
     reason: str
     domain: str
     violations: dict[str, str]
+    metadata: dict[str, str]
 
 
 def rich_error(error: grpc.RpcError) -> RichError:
@@ -23,13 +24,14 @@ def rich_error(error: grpc.RpcError) -> RichError:
     assert status is not None, "the error carries no google.rpc.Status details"
     reason = domain = ""
     violations: dict[str, str] = {}
+    metadata: dict[str, str] = {}
     for detail in status.details:
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             info = error_details_pb2.ErrorInfo()
             detail.Unpack(info)
-            reason, domain = info.reason, info.domain
+            reason, domain, metadata = info.reason, info.domain, dict(info.metadata)
         elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
             bad = error_details_pb2.BadRequest()
             detail.Unpack(bad)
             violations = {v.field: v.description for v in bad.field_violations}
-    return RichError(error.code(), error.details() or "", reason, domain, violations)  # type: ignore[attr-defined]
+    return RichError(error.code(), error.details() or "", reason, domain, violations, metadata)  # type: ignore[attr-defined]

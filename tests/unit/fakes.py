@@ -61,6 +61,11 @@ class FakePurchases:
     def get_by_booking_id(self, booking_id: str) -> StoredPurchase | None:
         return next((p for p in self.store.purchases.values() if p.booking_id == booking_id), None)
 
+    def wait_for_booking_id(
+        self, command: AssignTrainerCommand, *, fingerprint: str
+    ) -> StoredPurchase | None:
+        return self.get_by_booking_id(command.booking_id)  # nothing is ever in flight here
+
     def insert(
         self, command: AssignTrainerCommand, *, fingerprint: str, outcome: PurchaseOutcome
     ) -> StoredPurchase | None:
@@ -139,22 +144,35 @@ class FakeSlots:
     def reserve(
         self, trainer_id: str, *, purchase_id: str, sessions: Sequence[StoredSession], load_cap: int
     ) -> Reservation:
-        """All or nothing, load cap included, as book_trainer_sessions promises."""
+        """All or nothing, load cap included, as book_trainer_sessions promises: the sessions'
+        earlier slots are released, and the sessions record their new trainer."""
         self.store.slots.extend(s for s in self.store.taken_meanwhile if s.trainer_id == trainer_id)
         if load_cap > 0 and FakePurchases(self.store).load_of(trainer_id, besides=purchase_id) >= load_cap:
             return Reservation.AT_LOAD_CAP
+        moving = {s.session_id for s in sessions}
+        kept = [s for s in self.store.slots if s.session_id not in moving]
         wanted = [
             TrainerSlot(
-                trainer_id, s.session_date, s.session_time, s.duration_minutes, SlotStatus.BOOKED, purchase_id
+                trainer_id,
+                s.session_date,
+                s.session_time,
+                s.duration_minutes,
+                SlotStatus.BOOKED,
+                purchase_id,
+                session_id=s.session_id,
             )
             for s in sessions
         ]
-        taken = [s.interval for s in self.store.slots if s.trainer_id == trainer_id]
+        taken = [s.interval for s in kept if s.trainer_id == trainer_id]
         for slot in wanted:
             new = slot.interval
             if any(new.start_minute < t.end_minute and t.start_minute < new.end_minute for t in taken):
                 return Reservation.TAKEN
-        self.store.slots.extend(wanted)
+        self.store.slots[:] = kept + wanted
+        stored = self.store.sessions.get(purchase_id, [])
+        self.store.sessions[purchase_id] = [
+            replace(s, trainer_id=trainer_id) if s.session_id in moving else s for s in stored
+        ]
         return Reservation.BOOKED
 
 

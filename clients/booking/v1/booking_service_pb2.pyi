@@ -1125,3 +1125,220 @@ class BlockTrainerTimeResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BlockTrainerTimeResponse: _TypeAlias = BlockTrainerTimeResponse  # noqa: Y015
+
+@_typing.final
+class UnblockTrainerTimeRequest(_message.Message):
+    """Request of UnblockTrainerTime."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SLOT_ID_FIELD_NUMBER: _builtins.int
+    slot_id: _builtins.str
+    """The blocked slot (UUID), as BlockTrainerTime or GetTrainerSchedule returned it."""
+    def __init__(
+        self,
+        *,
+        slot_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["slot_id", b"slot_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnblockTrainerTimeRequest: _TypeAlias = UnblockTrainerTimeRequest  # noqa: Y015
+
+@_typing.final
+class UnblockTrainerTimeResponse(_message.Message):
+    """Response of UnblockTrainerTime (empty)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnblockTrainerTimeResponse: _TypeAlias = UnblockTrainerTimeResponse  # noqa: Y015
+
+@_typing.final
+class CancelPurchaseRequest(_message.Message):
+    """Request of CancelPurchase."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PURCHASE_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    purchase_id: _builtins.str
+    """The purchase (UUID)."""
+    reason: _builtins.str
+    """Why it is cancelled; at most 500 characters, stored on the purchase."""
+    def __init__(
+        self,
+        *,
+        purchase_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["purchase_id", b"purchase_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelPurchaseRequest: _TypeAlias = CancelPurchaseRequest  # noqa: Y015
+
+@_typing.final
+class CancelPurchaseResponse(_message.Message):
+    """Response of CancelPurchase."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PURCHASE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def purchase(self) -> _common_pb2.Purchase:
+        """The purchase, CANCELLED."""
+
+    def __init__(
+        self,
+        *,
+        purchase: _common_pb2.Purchase | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["purchase", b"purchase"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["purchase", b"purchase"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelPurchaseResponse: _TypeAlias = CancelPurchaseResponse  # noqa: Y015
+
+@_typing.final
+class RescheduleSessionRequest(_message.Message):
+    """Request of RescheduleSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    NEW_DATE_FIELD_NUMBER: _builtins.int
+    NEW_TIME_FIELD_NUMBER: _builtins.int
+    ALLOW_SUBSTITUTE_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    """The purchase session (UUID)."""
+    new_date: _builtins.str
+    """New civil date YYYY-MM-DD, not in the past."""
+    new_time: _builtins.str
+    """New start time HH:MM (24 h); when new_date is today, later than now."""
+    allow_substitute: _builtins.bool
+    """When the session's trainer is not free then, let the best eligible trainer take this session."""
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        new_date: _builtins.str = ...,
+        new_time: _builtins.str = ...,
+        allow_substitute: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allow_substitute", b"allow_substitute", "new_date", b"new_date", "new_time", b"new_time", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RescheduleSessionRequest: _TypeAlias = RescheduleSessionRequest  # noqa: Y015
+
+@_typing.final
+class RescheduleSessionResponse(_message.Message):
+    """Response of RescheduleSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def session(self) -> _common_pb2.PurchaseSession:
+        """The session, RESCHEDULED, with the trainer that now holds it."""
+
+    def __init__(
+        self,
+        *,
+        session: _common_pb2.PurchaseSession | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RescheduleSessionResponse: _TypeAlias = RescheduleSessionResponse  # noqa: Y015
+
+@_typing.final
+class SubstituteTrainerRequest(_message.Message):
+    """Request of SubstituteTrainer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PURCHASE_ID_FIELD_NUMBER: _builtins.int
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    TRAINER_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    purchase_id: _builtins.str
+    """The purchase (UUID); it must be ASSIGNED."""
+    from_date: _builtins.str
+    """First date YYYY-MM-DD of the sessions to move; empty = today."""
+    trainer_id: _builtins.str
+    """The new trainer (UUID); empty = the best eligible trainer other than the current one."""
+    reason: _builtins.str
+    """Why; at most 500 characters."""
+    def __init__(
+        self,
+        *,
+        purchase_id: _builtins.str = ...,
+        from_date: _builtins.str = ...,
+        trainer_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_date", b"from_date", "purchase_id", b"purchase_id", "reason", b"reason", "trainer_id", b"trainer_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubstituteTrainerRequest: _TypeAlias = SubstituteTrainerRequest  # noqa: Y015
+
+@_typing.final
+class SubstituteTrainerResponse(_message.Message):
+    """Response of SubstituteTrainer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PURCHASE_FIELD_NUMBER: _builtins.int
+    SESSIONS_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def purchase(self) -> _common_pb2.Purchase:
+        """The purchase, with its new trainer."""
+
+    @_builtins.property
+    def sessions(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.PurchaseSession]:
+        """The moved sessions, each with the trainer that now holds it."""
+
+    @_builtins.property
+    def decision(self) -> Global___AssignmentDecision:
+        """Why this trainer: ranked eligible trainers and the rejected ones."""
+
+    def __init__(
+        self,
+        *,
+        purchase: _common_pb2.Purchase | None = ...,
+        sessions: _abc.Iterable[_common_pb2.PurchaseSession] | None = ...,
+        decision: Global___AssignmentDecision | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "purchase", b"purchase"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "purchase", b"purchase", "sessions", b"sessions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubstituteTrainerResponse: _TypeAlias = SubstituteTrainerResponse  # noqa: Y015

@@ -120,6 +120,26 @@ class BookingServiceStub:
                 request_serializer=booking_dot_v1_dot_booking__service__pb2.BlockTrainerTimeRequest.SerializeToString,
                 response_deserializer=booking_dot_v1_dot_booking__service__pb2.BlockTrainerTimeResponse.FromString,
                 _registered_method=True)
+        self.UnblockTrainerTime = channel.unary_unary(
+                '/booking.v1.BookingService/UnblockTrainerTime',
+                request_serializer=booking_dot_v1_dot_booking__service__pb2.UnblockTrainerTimeRequest.SerializeToString,
+                response_deserializer=booking_dot_v1_dot_booking__service__pb2.UnblockTrainerTimeResponse.FromString,
+                _registered_method=True)
+        self.CancelPurchase = channel.unary_unary(
+                '/booking.v1.BookingService/CancelPurchase',
+                request_serializer=booking_dot_v1_dot_booking__service__pb2.CancelPurchaseRequest.SerializeToString,
+                response_deserializer=booking_dot_v1_dot_booking__service__pb2.CancelPurchaseResponse.FromString,
+                _registered_method=True)
+        self.RescheduleSession = channel.unary_unary(
+                '/booking.v1.BookingService/RescheduleSession',
+                request_serializer=booking_dot_v1_dot_booking__service__pb2.RescheduleSessionRequest.SerializeToString,
+                response_deserializer=booking_dot_v1_dot_booking__service__pb2.RescheduleSessionResponse.FromString,
+                _registered_method=True)
+        self.SubstituteTrainer = channel.unary_unary(
+                '/booking.v1.BookingService/SubstituteTrainer',
+                request_serializer=booking_dot_v1_dot_booking__service__pb2.SubstituteTrainerRequest.SerializeToString,
+                response_deserializer=booking_dot_v1_dot_booking__service__pb2.SubstituteTrainerResponse.FromString,
+                _registered_method=True)
 
 
 class BookingServiceServicer:
@@ -245,6 +265,38 @@ class BookingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UnblockTrainerTime(self, request, context):
+        """Removes a blocked slot (time off). Refused for a booked slot; NOT_FOUND once removed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelPurchase(self, request, context):
+        """Cancels an ASSIGNED or WAITLISTED purchase: its sessions not yet completed are cancelled and
+        their slots released. Idempotent: cancelling a CANCELLED purchase returns it unchanged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RescheduleSession(self, request, context):
+        """Moves one future scheduled or rescheduled session to a new future date and time, with its
+        trainer or (allow_substitute) the best eligible trainer for that interval. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubstituteTrainer(self, request, context):
+        """Moves every future session of an ASSIGNED purchase from a date on to another trainer: the one
+        named, or the best eligible one. All or nothing. A repeat of the purchase's latest
+        substitution (same from_date, trainer_id and reason) answers as the first call did.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BookingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -332,6 +384,26 @@ def add_BookingServiceServicer_to_server(servicer, server):
                     servicer.BlockTrainerTime,
                     request_deserializer=booking_dot_v1_dot_booking__service__pb2.BlockTrainerTimeRequest.FromString,
                     response_serializer=booking_dot_v1_dot_booking__service__pb2.BlockTrainerTimeResponse.SerializeToString,
+            ),
+            'UnblockTrainerTime': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnblockTrainerTime,
+                    request_deserializer=booking_dot_v1_dot_booking__service__pb2.UnblockTrainerTimeRequest.FromString,
+                    response_serializer=booking_dot_v1_dot_booking__service__pb2.UnblockTrainerTimeResponse.SerializeToString,
+            ),
+            'CancelPurchase': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelPurchase,
+                    request_deserializer=booking_dot_v1_dot_booking__service__pb2.CancelPurchaseRequest.FromString,
+                    response_serializer=booking_dot_v1_dot_booking__service__pb2.CancelPurchaseResponse.SerializeToString,
+            ),
+            'RescheduleSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.RescheduleSession,
+                    request_deserializer=booking_dot_v1_dot_booking__service__pb2.RescheduleSessionRequest.FromString,
+                    response_serializer=booking_dot_v1_dot_booking__service__pb2.RescheduleSessionResponse.SerializeToString,
+            ),
+            'SubstituteTrainer': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubstituteTrainer,
+                    request_deserializer=booking_dot_v1_dot_booking__service__pb2.SubstituteTrainerRequest.FromString,
+                    response_serializer=booking_dot_v1_dot_booking__service__pb2.SubstituteTrainerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -794,6 +866,114 @@ class BookingService:
             '/booking.v1.BookingService/BlockTrainerTime',
             booking_dot_v1_dot_booking__service__pb2.BlockTrainerTimeRequest.SerializeToString,
             booking_dot_v1_dot_booking__service__pb2.BlockTrainerTimeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnblockTrainerTime(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/booking.v1.BookingService/UnblockTrainerTime',
+            booking_dot_v1_dot_booking__service__pb2.UnblockTrainerTimeRequest.SerializeToString,
+            booking_dot_v1_dot_booking__service__pb2.UnblockTrainerTimeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelPurchase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/booking.v1.BookingService/CancelPurchase',
+            booking_dot_v1_dot_booking__service__pb2.CancelPurchaseRequest.SerializeToString,
+            booking_dot_v1_dot_booking__service__pb2.CancelPurchaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RescheduleSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/booking.v1.BookingService/RescheduleSession',
+            booking_dot_v1_dot_booking__service__pb2.RescheduleSessionRequest.SerializeToString,
+            booking_dot_v1_dot_booking__service__pb2.RescheduleSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubstituteTrainer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/booking.v1.BookingService/SubstituteTrainer',
+            booking_dot_v1_dot_booking__service__pb2.SubstituteTrainerRequest.SerializeToString,
+            booking_dot_v1_dot_booking__service__pb2.SubstituteTrainerResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -67,6 +67,21 @@ class BookingServiceStub:
     """Returns a trainer's booked and blocked slots in a date window."""
     BlockTrainerTime: _grpc.UnaryUnaryMultiCallable[_booking_service_pb2.BlockTrainerTimeRequest, _booking_service_pb2.BlockTrainerTimeResponse]
     """Blocks a trainer's time (time off); refused when it overlaps an occupied slot."""
+    UnblockTrainerTime: _grpc.UnaryUnaryMultiCallable[_booking_service_pb2.UnblockTrainerTimeRequest, _booking_service_pb2.UnblockTrainerTimeResponse]
+    """Removes a blocked slot (time off). Refused for a booked slot; NOT_FOUND once removed."""
+    CancelPurchase: _grpc.UnaryUnaryMultiCallable[_booking_service_pb2.CancelPurchaseRequest, _booking_service_pb2.CancelPurchaseResponse]
+    """Cancels an ASSIGNED or WAITLISTED purchase: its sessions not yet completed are cancelled and
+    their slots released. Idempotent: cancelling a CANCELLED purchase returns it unchanged.
+    """
+    RescheduleSession: _grpc.UnaryUnaryMultiCallable[_booking_service_pb2.RescheduleSessionRequest, _booking_service_pb2.RescheduleSessionResponse]
+    """Moves one future scheduled or rescheduled session to a new future date and time, with its
+    trainer or (allow_substitute) the best eligible trainer for that interval. Idempotent.
+    """
+    SubstituteTrainer: _grpc.UnaryUnaryMultiCallable[_booking_service_pb2.SubstituteTrainerRequest, _booking_service_pb2.SubstituteTrainerResponse]
+    """Moves every future session of an ASSIGNED purchase from a date on to another trainer: the one
+    named, or the best eligible one. All or nothing. A repeat of the purchase's latest
+    substitution (same from_date, trainer_id and reason) answers as the first call did.
+    """
 
 @_typing.type_check_only
 class BookingServiceAsyncStub(BookingServiceStub):
@@ -107,6 +122,21 @@ class BookingServiceAsyncStub(BookingServiceStub):
     """Returns a trainer's booked and blocked slots in a date window."""
     BlockTrainerTime: _aio.UnaryUnaryMultiCallable[_booking_service_pb2.BlockTrainerTimeRequest, _booking_service_pb2.BlockTrainerTimeResponse]  # type: ignore[assignment]
     """Blocks a trainer's time (time off); refused when it overlaps an occupied slot."""
+    UnblockTrainerTime: _aio.UnaryUnaryMultiCallable[_booking_service_pb2.UnblockTrainerTimeRequest, _booking_service_pb2.UnblockTrainerTimeResponse]  # type: ignore[assignment]
+    """Removes a blocked slot (time off). Refused for a booked slot; NOT_FOUND once removed."""
+    CancelPurchase: _aio.UnaryUnaryMultiCallable[_booking_service_pb2.CancelPurchaseRequest, _booking_service_pb2.CancelPurchaseResponse]  # type: ignore[assignment]
+    """Cancels an ASSIGNED or WAITLISTED purchase: its sessions not yet completed are cancelled and
+    their slots released. Idempotent: cancelling a CANCELLED purchase returns it unchanged.
+    """
+    RescheduleSession: _aio.UnaryUnaryMultiCallable[_booking_service_pb2.RescheduleSessionRequest, _booking_service_pb2.RescheduleSessionResponse]  # type: ignore[assignment]
+    """Moves one future scheduled or rescheduled session to a new future date and time, with its
+    trainer or (allow_substitute) the best eligible trainer for that interval. Idempotent.
+    """
+    SubstituteTrainer: _aio.UnaryUnaryMultiCallable[_booking_service_pb2.SubstituteTrainerRequest, _booking_service_pb2.SubstituteTrainerResponse]  # type: ignore[assignment]
+    """Moves every future session of an ASSIGNED purchase from a date on to another trainer: the one
+    named, or the best eligible one. All or nothing. A repeat of the purchase's latest
+    substitution (same from_date, trainer_id and reason) answers as the first call did.
+    """
 
 class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
     """Assigns trainers to course purchases, keeps the read model in sync and issues certificates."""
@@ -246,5 +276,44 @@ class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_booking_service_pb2.BlockTrainerTimeResponse, _abc.Awaitable[_booking_service_pb2.BlockTrainerTimeResponse]]:
         """Blocks a trainer's time (time off); refused when it overlaps an occupied slot."""
+
+    @_abc_1.abstractmethod
+    def UnblockTrainerTime(
+        self,
+        request: _booking_service_pb2.UnblockTrainerTimeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_booking_service_pb2.UnblockTrainerTimeResponse, _abc.Awaitable[_booking_service_pb2.UnblockTrainerTimeResponse]]:
+        """Removes a blocked slot (time off). Refused for a booked slot; NOT_FOUND once removed."""
+
+    @_abc_1.abstractmethod
+    def CancelPurchase(
+        self,
+        request: _booking_service_pb2.CancelPurchaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_booking_service_pb2.CancelPurchaseResponse, _abc.Awaitable[_booking_service_pb2.CancelPurchaseResponse]]:
+        """Cancels an ASSIGNED or WAITLISTED purchase: its sessions not yet completed are cancelled and
+        their slots released. Idempotent: cancelling a CANCELLED purchase returns it unchanged.
+        """
+
+    @_abc_1.abstractmethod
+    def RescheduleSession(
+        self,
+        request: _booking_service_pb2.RescheduleSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_booking_service_pb2.RescheduleSessionResponse, _abc.Awaitable[_booking_service_pb2.RescheduleSessionResponse]]:
+        """Moves one future scheduled or rescheduled session to a new future date and time, with its
+        trainer or (allow_substitute) the best eligible trainer for that interval. Idempotent.
+        """
+
+    @_abc_1.abstractmethod
+    def SubstituteTrainer(
+        self,
+        request: _booking_service_pb2.SubstituteTrainerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_booking_service_pb2.SubstituteTrainerResponse, _abc.Awaitable[_booking_service_pb2.SubstituteTrainerResponse]]:
+        """Moves every future session of an ASSIGNED purchase from a date on to another trainer: the one
+        named, or the best eligible one. All or nothing. A repeat of the purchase's latest
+        substitution (same from_date, trainer_id and reason) answers as the first call did.
+        """
 
 def add_BookingServiceServicer_to_server(servicer: BookingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

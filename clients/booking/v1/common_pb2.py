@@ -25,43 +25,43 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x62ooking/v1/common.proto\x12\nbooking.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"/\n\x08GeoPoint\x12\x10\n\x08latitude\x18\x01 \x01(\x01\x12\x11\n\tlongitude\x18\x02 \x01(\x01\"A\n\x07Student\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\"\xea\x04\n\x08Purchase\x12\x13\n\x0bpurchase_id\x18\x01 \x01(\t\x12\x12\n\nbooking_id\x18\x02 \x01(\t\x12\x11\n\tcourse_id\x18\x03 \x01(\t\x12)\n\nclass_type\x18\x04 \x01(\x0e\x32\x15.booking.v1.ClassType\x12\x16\n\x0etotal_sessions\x18\x05 \x01(\x05\x12/\n\rdelivery_mode\x18\x06 \x01(\x0e\x32\x18.booking.v1.DeliveryMode\x12\x12\n\nstart_date\x18\x07 \x01(\t\x12\x1b\n\x13preferred_time_slot\x18\x08 \x01(\t\x12.\n\x10student_location\x18\t \x01(\x0b\x32\x14.booking.v1.GeoPoint\x12\x17\n\x0fstudent_address\x18\n \x01(\t\x12%\n\x08students\x18\x0b \x03(\x0b\x32\x13.booking.v1.Student\x12\x0f\n\x07zone_id\x18\x0c \x01(\t\x12\x14\n\x0c\x66ranchise_id\x18\r \x01(\t\x12\x12\n\ntrainer_id\x18\x0e \x01(\t\x12*\n\x06status\x18\x0f \x01(\x0e\x32\x1a.booking.v1.PurchaseStatus\x12\x33\n\x0fwaitlist_reason\x18\x10 \x01(\x0e\x32\x1a.booking.v1.WaitlistReason\x12\x0f\n\x07message\x18\x11 \x01(\t\x12/\n\x0b\x63reate_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"o\n\x0cSessionFlags\x12\x13\n\x0bis_bookable\x18\x01 \x01(\x08\x12\x15\n\ris_fixed_time\x18\x02 \x01(\x08\x12\x18\n\x10requires_booking\x18\x03 \x01(\x08\x12\x19\n\x11initial_time_slot\x18\x04 \x01(\t\"\x9b\x02\n\x0fPurchaseSession\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x13\n\x0bpurchase_id\x18\x02 \x01(\t\x12\x16\n\x0esession_number\x18\x03 \x01(\x05\x12\x14\n\x0csession_date\x18\x04 \x01(\t\x12\x14\n\x0csession_time\x18\x05 \x01(\t\x12\x18\n\x10\x64uration_minutes\x18\x06 \x01(\x05\x12-\n\x0csession_type\x18\x07 \x01(\x0e\x32\x17.booking.v1.SessionType\x12)\n\x06status\x18\x08 \x01(\x0e\x32\x19.booking.v1.SessionStatus\x12\'\n\x05\x66lags\x18\t \x01(\x0b\x32\x18.booking.v1.SessionFlags\"\xe6\x01\n\x04Zone\x12\x0f\n\x07zone_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0c\x66ranchise_id\x18\x03 \x01(\t\x12$\n\x06\x63\x65nter\x18\x04 \x01(\x0b\x32\x14.booking.v1.GeoPoint\x12\x11\n\tradius_km\x18\x05 \x01(\x01\x12\x0e\n\x06\x61\x63tive\x18\x06 \x01(\x08\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb7\x01\n\x04Slot\x12\x12\n\ntrainer_id\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x02 \x01(\t\x12\x12\n\nstart_time\x18\x03 \x01(\t\x12\x18\n\x10\x64uration_minutes\x18\x04 \x01(\x05\x12&\n\x06status\x18\x05 \x01(\x0e\x32\x16.booking.v1.SlotStatus\x12\x13\n\x0bpurchase_id\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x12\n\nsession_id\x18\x08 \x01(\t\"\xd5\x01\n\x0b\x43\x65rtificate\x12\x16\n\x0e\x63\x65rtificate_id\x18\x01 \x01(\t\x12\x1a\n\x12\x63\x65rtificate_number\x18\x02 \x01(\t\x12\x13\n\x0bpurchase_id\x18\x03 \x01(\t\x12\x12\n\nbooking_id\x18\x04 \x01(\t\x12\x12\n\nstudent_id\x18\x05 \x01(\t\x12\x11\n\tcourse_id\x18\x06 \x01(\t\x12\x12\n\ntrainer_id\x18\x07 \x01(\t\x12.\n\nissue_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x95\x02\n\x07Trainer\x12\x12\n\ntrainer_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x03 \x01(\x08\x12\x14\n\x0c\x66ranchise_id\x18\x04 \x01(\t\x12\x0f\n\x07zone_id\x18\x05 \x01(\t\x12\x1c\n\x14\x63\x65rtified_course_ids\x18\x06 \x03(\t\x12&\n\x08location\x18\x07 \x01(\x0b\x32\x14.booking.v1.GeoPoint\x12\x14\n\x0chas_location\x18\x08 \x01(\x08\x12\x1c\n\x14max_active_purchases\x18\t \x01(\x05\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x91\x01\n\tClassType\x12\x1a\n\x16\x43LASS_TYPE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43LASS_TYPE_ONE_ON_ONE\x10\x01\x12\x19\n\x15\x43LASS_TYPE_ONE_ON_TWO\x10\x02\x12\x1b\n\x17\x43LASS_TYPE_ONE_ON_THREE\x10\x03\x12\x15\n\x11\x43LASS_TYPE_HYBRID\x10\x04*m\n\x0c\x44\x65liveryMode\x12\x1d\n\x19\x44\x45LIVERY_MODE_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x44\x45LIVERY_MODE_WEEKDAY_DAILY\x10\x01\x12\x1d\n\x19\x44\x45LIVERY_MODE_SUNDAY_ONLY\x10\x02*\xdf\x01\n\x0ePurchaseStatus\x12\x1f\n\x1bPURCHASE_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18PURCHASE_STATUS_ASSIGNED\x10\x01\x12\x1e\n\x1aPURCHASE_STATUS_WAITLISTED\x10\x02\x12)\n%PURCHASE_STATUS_SERVICE_NOT_AVAILABLE\x10\x03\x12$\n PURCHASE_STATUS_INVALID_PURCHASE\x10\x04\x12\x1d\n\x19PURCHASE_STATUS_CANCELLED\x10\x05*\x8d\x01\n\x0eWaitlistReason\x12\x1f\n\x1bWAITLIST_REASON_UNSPECIFIED\x10\x00\x12\'\n#WAITLIST_REASON_NO_ELIGIBLE_TRAINER\x10\x01\x12\x31\n-WAITLIST_REASON_TRAINER_DIRECTORY_UNAVAILABLE\x10\x02*^\n\x0bSessionType\x12\x1c\n\x18SESSION_TYPE_UNSPECIFIED\x10\x00\x12\x17\n\x13SESSION_TYPE_ONLINE\x10\x01\x12\x18\n\x14SESSION_TYPE_OFFLINE\x10\x02*\xa9\x01\n\rSessionStatus\x12\x1e\n\x1aSESSION_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18SESSION_STATUS_SCHEDULED\x10\x01\x12\x1c\n\x18SESSION_STATUS_COMPLETED\x10\x02\x12\x1c\n\x18SESSION_STATUS_CANCELLED\x10\x03\x12\x1e\n\x1aSESSION_STATUS_RESCHEDULED\x10\x04*Z\n\nSlotStatus\x12\x1b\n\x17SLOT_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12SLOT_STATUS_BOOKED\x10\x01\x12\x17\n\x13SLOT_STATUS_BLOCKED\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x62ooking/v1/common.proto\x12\nbooking.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"/\n\x08GeoPoint\x12\x10\n\x08latitude\x18\x01 \x01(\x01\x12\x11\n\tlongitude\x18\x02 \x01(\x01\"A\n\x07Student\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\"\x87\x05\n\x08Purchase\x12\x13\n\x0bpurchase_id\x18\x01 \x01(\t\x12\x12\n\nbooking_id\x18\x02 \x01(\t\x12\x11\n\tcourse_id\x18\x03 \x01(\t\x12)\n\nclass_type\x18\x04 \x01(\x0e\x32\x15.booking.v1.ClassType\x12\x16\n\x0etotal_sessions\x18\x05 \x01(\x05\x12/\n\rdelivery_mode\x18\x06 \x01(\x0e\x32\x18.booking.v1.DeliveryMode\x12\x12\n\nstart_date\x18\x07 \x01(\t\x12\x1b\n\x13preferred_time_slot\x18\x08 \x01(\t\x12.\n\x10student_location\x18\t \x01(\x0b\x32\x14.booking.v1.GeoPoint\x12\x17\n\x0fstudent_address\x18\n \x01(\t\x12%\n\x08students\x18\x0b \x03(\x0b\x32\x13.booking.v1.Student\x12\x0f\n\x07zone_id\x18\x0c \x01(\t\x12\x14\n\x0c\x66ranchise_id\x18\r \x01(\t\x12\x12\n\ntrainer_id\x18\x0e \x01(\t\x12*\n\x06status\x18\x0f \x01(\x0e\x32\x1a.booking.v1.PurchaseStatus\x12\x33\n\x0fwaitlist_reason\x18\x10 \x01(\x0e\x32\x1a.booking.v1.WaitlistReason\x12\x0f\n\x07message\x18\x11 \x01(\t\x12/\n\x0b\x63reate_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13\x63\x61ncellation_reason\x18\x14 \x01(\t\"o\n\x0cSessionFlags\x12\x13\n\x0bis_bookable\x18\x01 \x01(\x08\x12\x15\n\ris_fixed_time\x18\x02 \x01(\x08\x12\x18\n\x10requires_booking\x18\x03 \x01(\x08\x12\x19\n\x11initial_time_slot\x18\x04 \x01(\t\"\xaf\x02\n\x0fPurchaseSession\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x13\n\x0bpurchase_id\x18\x02 \x01(\t\x12\x16\n\x0esession_number\x18\x03 \x01(\x05\x12\x14\n\x0csession_date\x18\x04 \x01(\t\x12\x14\n\x0csession_time\x18\x05 \x01(\t\x12\x18\n\x10\x64uration_minutes\x18\x06 \x01(\x05\x12-\n\x0csession_type\x18\x07 \x01(\x0e\x32\x17.booking.v1.SessionType\x12)\n\x06status\x18\x08 \x01(\x0e\x32\x19.booking.v1.SessionStatus\x12\'\n\x05\x66lags\x18\t \x01(\x0b\x32\x18.booking.v1.SessionFlags\x12\x12\n\ntrainer_id\x18\n \x01(\t\"\xe6\x01\n\x04Zone\x12\x0f\n\x07zone_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0c\x66ranchise_id\x18\x03 \x01(\t\x12$\n\x06\x63\x65nter\x18\x04 \x01(\x0b\x32\x14.booking.v1.GeoPoint\x12\x11\n\tradius_km\x18\x05 \x01(\x01\x12\x0e\n\x06\x61\x63tive\x18\x06 \x01(\x08\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc8\x01\n\x04Slot\x12\x12\n\ntrainer_id\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x02 \x01(\t\x12\x12\n\nstart_time\x18\x03 \x01(\t\x12\x18\n\x10\x64uration_minutes\x18\x04 \x01(\x05\x12&\n\x06status\x18\x05 \x01(\x0e\x32\x16.booking.v1.SlotStatus\x12\x13\n\x0bpurchase_id\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x12\n\nsession_id\x18\x08 \x01(\t\x12\x0f\n\x07slot_id\x18\t \x01(\t\"\xd5\x01\n\x0b\x43\x65rtificate\x12\x16\n\x0e\x63\x65rtificate_id\x18\x01 \x01(\t\x12\x1a\n\x12\x63\x65rtificate_number\x18\x02 \x01(\t\x12\x13\n\x0bpurchase_id\x18\x03 \x01(\t\x12\x12\n\nbooking_id\x18\x04 \x01(\t\x12\x12\n\nstudent_id\x18\x05 \x01(\t\x12\x11\n\tcourse_id\x18\x06 \x01(\t\x12\x12\n\ntrainer_id\x18\x07 \x01(\t\x12.\n\nissue_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x95\x02\n\x07Trainer\x12\x12\n\ntrainer_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x03 \x01(\x08\x12\x14\n\x0c\x66ranchise_id\x18\x04 \x01(\t\x12\x0f\n\x07zone_id\x18\x05 \x01(\t\x12\x1c\n\x14\x63\x65rtified_course_ids\x18\x06 \x03(\t\x12&\n\x08location\x18\x07 \x01(\x0b\x32\x14.booking.v1.GeoPoint\x12\x14\n\x0chas_location\x18\x08 \x01(\x08\x12\x1c\n\x14max_active_purchases\x18\t \x01(\x05\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x91\x01\n\tClassType\x12\x1a\n\x16\x43LASS_TYPE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43LASS_TYPE_ONE_ON_ONE\x10\x01\x12\x19\n\x15\x43LASS_TYPE_ONE_ON_TWO\x10\x02\x12\x1b\n\x17\x43LASS_TYPE_ONE_ON_THREE\x10\x03\x12\x15\n\x11\x43LASS_TYPE_HYBRID\x10\x04*m\n\x0c\x44\x65liveryMode\x12\x1d\n\x19\x44\x45LIVERY_MODE_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x44\x45LIVERY_MODE_WEEKDAY_DAILY\x10\x01\x12\x1d\n\x19\x44\x45LIVERY_MODE_SUNDAY_ONLY\x10\x02*\xdf\x01\n\x0ePurchaseStatus\x12\x1f\n\x1bPURCHASE_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18PURCHASE_STATUS_ASSIGNED\x10\x01\x12\x1e\n\x1aPURCHASE_STATUS_WAITLISTED\x10\x02\x12)\n%PURCHASE_STATUS_SERVICE_NOT_AVAILABLE\x10\x03\x12$\n PURCHASE_STATUS_INVALID_PURCHASE\x10\x04\x12\x1d\n\x19PURCHASE_STATUS_CANCELLED\x10\x05*\x8d\x01\n\x0eWaitlistReason\x12\x1f\n\x1bWAITLIST_REASON_UNSPECIFIED\x10\x00\x12\'\n#WAITLIST_REASON_NO_ELIGIBLE_TRAINER\x10\x01\x12\x31\n-WAITLIST_REASON_TRAINER_DIRECTORY_UNAVAILABLE\x10\x02*^\n\x0bSessionType\x12\x1c\n\x18SESSION_TYPE_UNSPECIFIED\x10\x00\x12\x17\n\x13SESSION_TYPE_ONLINE\x10\x01\x12\x18\n\x14SESSION_TYPE_OFFLINE\x10\x02*\xa9\x01\n\rSessionStatus\x12\x1e\n\x1aSESSION_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18SESSION_STATUS_SCHEDULED\x10\x01\x12\x1c\n\x18SESSION_STATUS_COMPLETED\x10\x02\x12\x1c\n\x18SESSION_STATUS_CANCELLED\x10\x03\x12\x1e\n\x1aSESSION_STATUS_RESCHEDULED\x10\x04*Z\n\nSlotStatus\x12\x1b\n\x17SLOT_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12SLOT_STATUS_BOOKED\x10\x01\x12\x17\n\x13SLOT_STATUS_BLOCKED\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'booking.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CLASSTYPE']._serialized_start=2124
-  _globals['_CLASSTYPE']._serialized_end=2269
-  _globals['_DELIVERYMODE']._serialized_start=2271
-  _globals['_DELIVERYMODE']._serialized_end=2380
-  _globals['_PURCHASESTATUS']._serialized_start=2383
-  _globals['_PURCHASESTATUS']._serialized_end=2606
-  _globals['_WAITLISTREASON']._serialized_start=2609
-  _globals['_WAITLISTREASON']._serialized_end=2750
-  _globals['_SESSIONTYPE']._serialized_start=2752
-  _globals['_SESSIONTYPE']._serialized_end=2846
-  _globals['_SESSIONSTATUS']._serialized_start=2849
-  _globals['_SESSIONSTATUS']._serialized_end=3018
-  _globals['_SLOTSTATUS']._serialized_start=3020
-  _globals['_SLOTSTATUS']._serialized_end=3110
+  _globals['_CLASSTYPE']._serialized_start=2190
+  _globals['_CLASSTYPE']._serialized_end=2335
+  _globals['_DELIVERYMODE']._serialized_start=2337
+  _globals['_DELIVERYMODE']._serialized_end=2446
+  _globals['_PURCHASESTATUS']._serialized_start=2449
+  _globals['_PURCHASESTATUS']._serialized_end=2672
+  _globals['_WAITLISTREASON']._serialized_start=2675
+  _globals['_WAITLISTREASON']._serialized_end=2816
+  _globals['_SESSIONTYPE']._serialized_start=2818
+  _globals['_SESSIONTYPE']._serialized_end=2912
+  _globals['_SESSIONSTATUS']._serialized_start=2915
+  _globals['_SESSIONSTATUS']._serialized_end=3084
+  _globals['_SLOTSTATUS']._serialized_start=3086
+  _globals['_SLOTSTATUS']._serialized_end=3176
   _globals['_GEOPOINT']._serialized_start=72
   _globals['_GEOPOINT']._serialized_end=119
   _globals['_STUDENT']._serialized_start=121
   _globals['_STUDENT']._serialized_end=186
   _globals['_PURCHASE']._serialized_start=189
-  _globals['_PURCHASE']._serialized_end=807
-  _globals['_SESSIONFLAGS']._serialized_start=809
-  _globals['_SESSIONFLAGS']._serialized_end=920
-  _globals['_PURCHASESESSION']._serialized_start=923
-  _globals['_PURCHASESESSION']._serialized_end=1206
-  _globals['_ZONE']._serialized_start=1209
-  _globals['_ZONE']._serialized_end=1439
-  _globals['_SLOT']._serialized_start=1442
-  _globals['_SLOT']._serialized_end=1625
-  _globals['_CERTIFICATE']._serialized_start=1628
-  _globals['_CERTIFICATE']._serialized_end=1841
-  _globals['_TRAINER']._serialized_start=1844
-  _globals['_TRAINER']._serialized_end=2121
+  _globals['_PURCHASE']._serialized_end=836
+  _globals['_SESSIONFLAGS']._serialized_start=838
+  _globals['_SESSIONFLAGS']._serialized_end=949
+  _globals['_PURCHASESESSION']._serialized_start=952
+  _globals['_PURCHASESESSION']._serialized_end=1255
+  _globals['_ZONE']._serialized_start=1258
+  _globals['_ZONE']._serialized_end=1488
+  _globals['_SLOT']._serialized_start=1491
+  _globals['_SLOT']._serialized_end=1691
+  _globals['_CERTIFICATE']._serialized_start=1694
+  _globals['_CERTIFICATE']._serialized_end=1907
+  _globals['_TRAINER']._serialized_start=1910
+  _globals['_TRAINER']._serialized_end=2187
 # @@protoc_insertion_point(module_scope)

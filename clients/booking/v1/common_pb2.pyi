@@ -301,6 +301,7 @@ class Purchase(_message.Message):
     MESSAGE_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    CANCELLATION_REASON_FIELD_NUMBER: _builtins.int
     purchase_id: _builtins.str
     """Server-assigned id (UUID)."""
     booking_id: _builtins.str
@@ -331,6 +332,8 @@ class Purchase(_message.Message):
     """Why the purchase is waitlisted, when it is."""
     message: _builtins.str
     """Human-readable outcome message."""
+    cancellation_reason: _builtins.str
+    """The caller's reason, when the purchase is CANCELLED."""
     @_builtins.property
     def student_location(self) -> Global___GeoPoint:
         """Where the student lives."""
@@ -369,10 +372,11 @@ class Purchase(_message.Message):
         message: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        cancellation_reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "student_location", b"student_location", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "class_type", b"class_type", "course_id", b"course_id", "create_time", b"create_time", "delivery_mode", b"delivery_mode", "franchise_id", b"franchise_id", "message", b"message", "preferred_time_slot", b"preferred_time_slot", "purchase_id", b"purchase_id", "start_date", b"start_date", "status", b"status", "student_address", b"student_address", "student_location", b"student_location", "students", b"students", "total_sessions", b"total_sessions", "trainer_id", b"trainer_id", "update_time", b"update_time", "waitlist_reason", b"waitlist_reason", "zone_id", b"zone_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "cancellation_reason", b"cancellation_reason", "class_type", b"class_type", "course_id", b"course_id", "create_time", b"create_time", "delivery_mode", b"delivery_mode", "franchise_id", b"franchise_id", "message", b"message", "preferred_time_slot", b"preferred_time_slot", "purchase_id", b"purchase_id", "start_date", b"start_date", "status", b"status", "student_address", b"student_address", "student_location", b"student_location", "students", b"students", "total_sessions", b"total_sessions", "trainer_id", b"trainer_id", "update_time", b"update_time", "waitlist_reason", b"waitlist_reason", "zone_id", b"zone_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -427,6 +431,7 @@ class PurchaseSession(_message.Message):
     SESSION_TYPE_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     FLAGS_FIELD_NUMBER: _builtins.int
+    TRAINER_ID_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     """Session id (UUID)."""
     purchase_id: _builtins.str
@@ -443,6 +448,11 @@ class PurchaseSession(_message.Message):
     """Online or offline."""
     status: Global___SessionStatus.ValueType
     """Lifecycle status."""
+    trainer_id: _builtins.str
+    """The trainer who holds this session (a substitution or a reschedule may give single sessions
+    to another trainer than the purchase's); for a cancelled session, who held it when it was
+    cancelled; empty when no trainer ever held it (a waitlisted purchase).
+    """
     @_builtins.property
     def flags(self) -> Global___SessionFlags:
         """Set for HYBRID purchases."""
@@ -459,10 +469,11 @@ class PurchaseSession(_message.Message):
         session_type: Global___SessionType.ValueType = ...,
         status: Global___SessionStatus.ValueType = ...,
         flags: Global___SessionFlags | None = ...,
+        trainer_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["flags", b"flags"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["duration_minutes", b"duration_minutes", "flags", b"flags", "purchase_id", b"purchase_id", "session_date", b"session_date", "session_id", b"session_id", "session_number", b"session_number", "session_time", b"session_time", "session_type", b"session_type", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["duration_minutes", b"duration_minutes", "flags", b"flags", "purchase_id", b"purchase_id", "session_date", b"session_date", "session_id", b"session_id", "session_number", b"session_number", "session_time", b"session_time", "session_type", b"session_type", "status", b"status", "trainer_id", b"trainer_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -538,6 +549,7 @@ class Slot(_message.Message):
     PURCHASE_ID_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     SESSION_ID_FIELD_NUMBER: _builtins.int
+    SLOT_ID_FIELD_NUMBER: _builtins.int
     trainer_id: _builtins.str
     """The trainer (UUID)."""
     date: _builtins.str
@@ -554,6 +566,8 @@ class Slot(_message.Message):
     """Why the time is blocked, when blocked."""
     session_id: _builtins.str
     """The purchase session holding it, when booked."""
+    slot_id: _builtins.str
+    """The slot's id (UUID): UnblockTrainerTime takes it for a blocked slot."""
     def __init__(
         self,
         *,
@@ -565,10 +579,11 @@ class Slot(_message.Message):
         purchase_id: _builtins.str = ...,
         reason: _builtins.str = ...,
         session_id: _builtins.str = ...,
+        slot_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "duration_minutes", b"duration_minutes", "purchase_id", b"purchase_id", "reason", b"reason", "session_id", b"session_id", "start_time", b"start_time", "status", b"status", "trainer_id", b"trainer_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "duration_minutes", b"duration_minutes", "purchase_id", b"purchase_id", "reason", b"reason", "session_id", b"session_id", "slot_id", b"slot_id", "start_time", b"start_time", "status", b"status", "trainer_id", b"trainer_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

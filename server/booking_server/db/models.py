@@ -30,7 +30,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import INT8RANGE, JSONB, UUID, ExcludeConstraint, Range
+from sqlalchemy.dialects.postgresql import ARRAY, INT8RANGE, JSONB, UUID, ExcludeConstraint, Range
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Constraint names are predictable so migrations and error handling can refer to them.
@@ -171,6 +171,7 @@ class PurchaseRow(Base):
     status: Mapped[str] = mapped_column(Text, nullable=False)
     waitlist_reason: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    cancellation_reason: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
 
@@ -178,6 +179,7 @@ class PurchaseRow(Base):
         CheckConstraint(
             "class_type IN ('ONE_ON_ONE', 'ONE_ON_TWO', 'ONE_ON_THREE', 'HYBRID')", name="class_type"
         ),
+        CheckConstraint("length(cancellation_reason) <= 500", name="cancellation_reason_length"),
         CheckConstraint("delivery_mode IN ('WEEKDAY_DAILY', 'SUNDAY_ONLY')", name="delivery_mode"),
         CheckConstraint(
             "status IN ('ASSIGNED', 'WAITLISTED', 'SERVICE_NOT_AVAILABLE', 'INVALID_PURCHASE', 'CANCELLED')",
@@ -222,6 +224,10 @@ class PurchaseSessionRow(Base):
     requires_booking: Mapped[bool | None] = mapped_column(Boolean)
     initial_time_slot: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who holds the session (set with its slot by book_trainer_sessions; kept when cancelled).
+    trainer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # "YYYY-MM-DD HH:MM" the session last moved from; NULL until it is rescheduled.
+    rescheduled_from: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
 
@@ -249,6 +255,46 @@ class PurchaseDecisionRow(Base):
         UUID(as_uuid=True), ForeignKey("purchases.id", ondelete="CASCADE"), primary_key=True
     )
     decision: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+
+
+class PurchaseSubstitutionRow(Base):
+    """A SubstituteTrainer answer: a repeat of a purchase's latest substitution returns it."""
+
+    __tablename__ = "purchase_substitutions"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    purchase_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("purchases.id", ondelete="CASCADE"), nullable=False
+    )
+    # sha256 of (from_date, trainer_id, reason) as the caller sent them.
+    request_fingerprint: Mapped[str] = mapped_column(Text, nullable=False)
+    trainer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    moved_session_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), nullable=False)
+    decision: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (Index("ix_purchase_substitutions_purchase_id_created_at", "purchase_id", "created_at"),)
+
+
+class CapacityEventRow(Base):
+    """A change that freed trainer time, written in that change's transaction: the waitlist
+    promotion's trigger, so a crash right after the change loses nothing."""
+
+    __tablename__ = "capacity_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    cause: Mapped[str] = mapped_column(Text, nullable=False)
+    trainer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    zone_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    course_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (
+        CheckConstraint(
+            "cause IN ('purchase_cancelled', 'session_rescheduled', 'trainer_substituted', 'time_unblocked')",
+            name="cause",
+        ),
+    )
 
 
 class TrainerSlotKeyRow(Base):

@@ -15,19 +15,23 @@ from sqlalchemy import Connection, Engine, NestedTransaction, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from booking_server.db.repositories.capacity_events import SqlCapacityEventRepository
 from booking_server.db.repositories.certificates import SqlCertificateRepository
 from booking_server.db.repositories.decisions import SqlDecisionRepository
 from booking_server.db.repositories.purchases import SqlPurchaseRepository
 from booking_server.db.repositories.read_model import SqlReadModelRepository
 from booking_server.db.repositories.slots import SqlSlotRepository
+from booking_server.db.repositories.substitutions import SqlSubstitutionRepository
 from booking_server.db.repositories.trainers import SqlTrainerRepository
 from booking_server.db.repositories.zones import SqlZoneRepository
 from booking_server.domain.errors import UnavailableError
+from booking_server.services.ports.capacity_events import CapacityEventRepository
 from booking_server.services.ports.certificates import CertificateRepository
 from booking_server.services.ports.decisions import DecisionRepository
 from booking_server.services.ports.purchases import PurchaseRepository
 from booking_server.services.ports.read_model import ReadModelRepository
 from booking_server.services.ports.slots import SlotRepository
+from booking_server.services.ports.substitutions import SubstitutionRepository
 from booking_server.services.ports.trainers import TrainerRepository
 from booking_server.services.ports.zones import ZoneRepository
 from booking_server.services.unit_of_work import TransactionConflictError
@@ -77,6 +81,8 @@ class SqlUnitOfWork:
     read_model: ReadModelRepository
     certificates: CertificateRepository
     decisions: DecisionRepository
+    substitutions: SubstitutionRepository
+    capacity_events: CapacityEventRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -102,6 +108,8 @@ class SqlUnitOfWork:
         self.read_model = SqlReadModelRepository(conn)
         self.certificates = SqlCertificateRepository(conn)
         self.decisions = SqlDecisionRepository(conn)
+        self.substitutions = SqlSubstitutionRepository(conn)
+        self.capacity_events = SqlCapacityEventRepository(conn)
         return self
 
     def __exit__(

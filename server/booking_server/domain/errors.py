@@ -21,9 +21,13 @@ class DomainError(Exception):
 
     reason: str = "INTERNAL"
 
-    def __init__(self, message: str, *, reason: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, reason: str | None = None, metadata: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        # ErrorInfo metadata: machine-readable details (a refused substitute's `rejection_reason`).
+        self.metadata = dict(metadata or {})
         if reason is not None:
             self.reason = reason
 

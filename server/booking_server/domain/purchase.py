@@ -24,6 +24,7 @@ from booking_server.domain.validation import AssignTrainerCommand
 ASSIGNED_MESSAGE = "Trainer assigned successfully"
 WAITLISTED_MESSAGE = "No eligible trainer available, booking waitlisted"
 SERVICE_NOT_AVAILABLE_MESSAGE = "Service not available at this location"
+CANCELLED_MESSAGE = "Purchase cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class StoredPurchase:
     message: str
     created_at: datetime | None
     updated_at: datetime | None
+    cancellation_reason: str = ""
 
     @classmethod
     def decided(
@@ -105,6 +107,18 @@ class StoredSession:
     session_type: SessionType
     status: SessionStatus
     flags: SessionFlags | None
+    trainer_id: str | None = None  # who holds it (for a cancelled one: who held it)
+
+    def as_scheduled(self) -> ScheduledSession:
+        """The session as the eligibility rules see it (its interval and number)."""
+        return ScheduledSession(
+            self.session_number,
+            self.session_date,
+            self.session_time,
+            self.duration_minutes,
+            self.session_type,
+            self.flags,
+        )
 
     @classmethod
     def planned(

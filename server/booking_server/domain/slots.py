@@ -30,6 +30,7 @@ class TrainerSlot:
     purchase_id: str | None = None
     session_id: str | None = None
     reason: str = ""
+    slot_id: str = ""  # given by storage; empty before
 
     @property
     def interval(self) -> BusyInterval:

@@ -162,7 +162,7 @@ def check_assignment_request(request: AssignmentRequest, *, today: date) -> Chec
     _check_total_sessions(request.total_sessions, violations)
     if request.delivery_mode is None:
         violations.append(FieldViolation("delivery_mode", "must be a known delivery mode"))
-    start_date = _parse_start_date(request.start_date, violations)
+    start_date = parse_date_field(request.start_date, "start_date", violations)
     past = _past_start_violation(start_date, today)
     if past is not None:
         violations.append(past)
@@ -204,20 +204,21 @@ def _check_total_sessions(total: int, violations: list[FieldViolation]) -> None:
         )
 
 
-def _parse_start_date(text: str, violations: list[FieldViolation]) -> date | None:
-    if not text:
-        violations.append(FieldViolation("start_date", "is required"))
+def parse_date_field(value: str, field: str, violations: list[FieldViolation]) -> date | None:
+    """A strict YYYY-MM-DD date; a violation on `field` when it is missing or not a real date."""
+    if not value:
+        violations.append(FieldViolation(field, "is required"))
         return None
     # fromisoformat alone also accepts "20250101" and week dates; the contract is the
     # strict 10-character form only.
     parsed: date | None = None
-    if DATE_PATTERN.fullmatch(text):
+    if DATE_PATTERN.fullmatch(value):
         try:
-            parsed = date.fromisoformat(text)
+            parsed = date.fromisoformat(value)
         except ValueError:
             parsed = None
     if parsed is None:
-        violations.append(FieldViolation("start_date", "must be a real date as YYYY-MM-DD"))
+        violations.append(FieldViolation(field, "must be a real date as YYYY-MM-DD"))
     return parsed
 
 

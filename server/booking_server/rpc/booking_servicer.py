@@ -11,14 +11,18 @@ from booking.v1 import booking_service_pb2_grpc
 
 from booking_server.rpc.assignment_rpcs import AssignmentRpcs
 from booking_server.rpc.certificate_rpcs import CertificateRpcs
+from booking_server.rpc.lifecycle_rpcs import LifecycleRpcs
 from booking_server.rpc.schedule_rpcs import ScheduleRpcs
 from booking_server.rpc.sync_rpcs import SyncRpcs
 from booking_server.rpc.zone_rpcs import ZoneRpcs
 from booking_server.services.assign_trainer import AssignTrainer
+from booking_server.services.cancel_purchase import CancelPurchase
 from booking_server.services.certificate_queries import CertificateQueries
 from booking_server.services.complete_session import CompleteSession
 from booking_server.services.issue_certificates import IssueCertificates
 from booking_server.services.purchase_queries import PurchaseQueries
+from booking_server.services.reschedule_session import RescheduleSession
+from booking_server.services.substitute_trainer import SubstituteTrainer
 from booking_server.services.sync_sessions import SyncSessions
 from booking_server.services.trainer_schedule import TrainerSchedule
 from booking_server.services.zones import ZoneService
@@ -26,6 +30,7 @@ from booking_server.services.zones import ZoneService
 
 class BookingServicer(
     AssignmentRpcs,
+    LifecycleRpcs,
     ScheduleRpcs,
     SyncRpcs,
     CertificateRpcs,
@@ -43,6 +48,9 @@ class BookingServicer(
         complete_session: CompleteSession,
         issue_certificates: IssueCertificates,
         certificate_queries: CertificateQueries,
+        cancel_purchase: CancelPurchase,
+        reschedule_session: RescheduleSession,
+        substitute_trainer: SubstituteTrainer,
     ) -> None:
         self.zones = zones
         self.assign_trainer = assign_trainer
@@ -52,3 +60,6 @@ class BookingServicer(
         self.complete_session = complete_session
         self.issue_certificates = issue_certificates
         self.certificate_queries = certificate_queries
+        self.cancel_purchase = cancel_purchase
+        self.reschedule_session = reschedule_session
+        self.substitute_trainer = substitute_trainer

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from booking.v1 import common_pb2
-from booking_client import DirectoryUnavailableError, TrainerDirectoryClient, TtlCache
+from booking_client import DirectoryNotFoundError, DirectoryUnavailableError, TrainerDirectoryClient, TtlCache
 
 from booking_server.domain.model import GeoPoint, TrainerCandidate
 from booking_server.domain.validation import is_uuid
@@ -66,3 +66,15 @@ class GrpcTrainerDirectory:
         candidates = to_candidate_list(trainers)
         self._cache.put(course_id, candidates)
         return candidates
+
+    def get_candidate(self, trainer_id: str, *, budget_seconds: float | None) -> TrainerCandidate | None:
+        try:
+            trainer = self._client.get_trainer(trainer_id, budget_seconds=budget_seconds)
+        except DirectoryNotFoundError:
+            return None
+        except DirectoryUnavailableError as exc:
+            raise TrainerDirectoryUnavailableError(str(exc)) from exc
+        candidate = _candidate(trainer)
+        if candidate is None:  # the directory answered with a record it cannot identify
+            raise TrainerDirectoryUnavailableError("the directory returned an unreadable record")
+        return candidate

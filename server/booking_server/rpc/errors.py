@@ -43,8 +43,14 @@ def _packed(message: object) -> any_pb2.Any:
     return packed
 
 
-def rich_status(code: grpc.StatusCode, message: str, reason: str, details: list[object]) -> status_pb2.Status:
-    info = error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN)
+def rich_status(
+    code: grpc.StatusCode,
+    message: str,
+    reason: str,
+    details: list[object],
+    metadata: dict[str, str] | None = None,
+) -> status_pb2.Status:
+    info = error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN, metadata=metadata or {})
     return status_pb2.Status(
         code=code.value[0],
         message=message,
@@ -64,7 +70,7 @@ def status_for_domain_error(error: DomainError) -> status_pb2.Status:
                 ]
             )
         )
-    return rich_status(code, error.message, error.reason, details)
+    return rich_status(code, error.message, error.reason, details, error.metadata)
 
 
 def internal_status() -> status_pb2.Status:

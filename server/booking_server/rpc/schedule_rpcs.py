@@ -31,3 +31,9 @@ class ScheduleRpcs:
             reason=request.reason,
         )
         return pb.BlockTrainerTimeResponse(slot=slot_to_proto(slot))
+
+    def UnblockTrainerTime(  # noqa: N802
+        self, request: pb.UnblockTrainerTimeRequest, context: grpc.ServicerContext
+    ) -> pb.UnblockTrainerTimeResponse:
+        self.trainer_schedule.unblock(slot_id=request.slot_id)
+        return pb.UnblockTrainerTimeResponse()

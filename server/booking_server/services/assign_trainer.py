@@ -12,7 +12,7 @@ again as a whole (services/conflict_retry.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import structlog
@@ -47,7 +47,6 @@ from booking_server.services.assignment_outcomes import (
     replay_after_race,
     replayed,
     waitlisted,
-    with_lost,
 )
 from booking_server.services.clock import Clock
 from booking_server.services.conflict_retry import Deadline, retrying_conflicts
@@ -56,7 +55,7 @@ from booking_server.services.ports.directory import (
     TrainerDirectory,
     TrainerDirectoryUnavailableError,
 )
-from booking_server.services.ports.slots import Reservation
+from booking_server.services.reservation import RankedChoice, reserve_first_ranked
 from booking_server.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from booking_server.services.zones import find_serving_zone_in
 
@@ -65,10 +64,6 @@ log = structlog.get_logger(__name__)
 ZoneFinder = Callable[[UnitOfWork, GeoPoint], "tuple[Zone, float] | None"]
 # Called inside the assignment transaction for an ASSIGNED purchase (the read-model sync).
 AfterAssigned = Callable[[UnitOfWork, StoredPurchase], None]
-_LOST_RACES = {
-    Reservation.TAKEN: (RejectionReason.SLOT_TAKEN_CONCURRENTLY, "a slot was booked meanwhile"),
-    Reservation.AT_LOAD_CAP: (RejectionReason.LOAD_CAP, "the trainer reached its cap meanwhile"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,16 +109,21 @@ class AssignTrainer:
         )
         with self._uow_factory() as uow:  # one short read: replay check, then the zone
             existing = uow.purchases.get_by_booking_id(command.booking_id)
+            if existing is None and checked.past_start_date is not None:
+                # Maybe a retry sent after midnight while the first call is still in flight:
+                # wait for it before refusing a date that was "today" when it was sent.
+                uow.limit_lock_wait(deadline.lock_wait_seconds())
+                existing = uow.purchases.wait_for_booking_id(command, fingerprint=fingerprint)
             if existing is not None:
                 return replayed(uow, existing, fingerprint)
             checked.refuse_if_past()  # a rule for new purchases only
             found = None if rule_failure else self._find_zone(uow, command.student_location)
         if rule_failure is not None:
             outcome = PurchaseOutcome(PurchaseStatus.INVALID_PURCHASE, rule_failure)
-            return self._store_unserved(command, fingerprint, outcome)
+            return self._store_unserved(command, fingerprint, outcome, deadline)
         if found is None:
             outcome = PurchaseOutcome(PurchaseStatus.SERVICE_NOT_AVAILABLE, SERVICE_NOT_AVAILABLE_MESSAGE)
-            return self._store_unserved(command, fingerprint, outcome)
+            return self._store_unserved(command, fingerprint, outcome, deadline)
         plan = _Plan(
             command=command,
             fingerprint=fingerprint,
@@ -148,12 +148,13 @@ class AssignTrainer:
             return None
 
     def _store_unserved(
-        self, command: AssignTrainerCommand, fingerprint: str, outcome: PurchaseOutcome
+        self, command: AssignTrainerCommand, fingerprint: str, outcome: PurchaseOutcome, deadline: Deadline
     ) -> AssignmentResult:
         """INVALID_PURCHASE and SERVICE_NOT_AVAILABLE: a purchase row and nothing else."""
         if command.validate_only:
             return AssignmentResult(predicted(command, fingerprint, outcome), (), AssignmentDecision())
         with self._uow_factory() as uow:
+            uow.limit_lock_wait(deadline.lock_wait_seconds())
             purchase = uow.purchases.insert(command, fingerprint=fingerprint, outcome=outcome)
             if purchase is None:
                 return replay_after_race(uow, command, fingerprint)
@@ -198,27 +199,22 @@ class AssignTrainer:
         if purchase is None:
             return replay_after_race(uow, plan.command, plan.fingerprint)
         sessions = uow.purchases.insert_sessions(purchase.purchase_id, plan.sessions)
-        lost: list[Rejection] = []
-        for trainer_id in decision.ranked_trainer_ids:
-            reservation = uow.slots.reserve(
-                trainer_id, purchase_id=purchase.purchase_id, sessions=sessions, load_cap=caps[trainer_id]
-            )
-            if reservation is not Reservation.BOOKED:
-                reason, detail = _LOST_RACES[reservation]
-                lost.append(Rejection(trainer_id, reason, detail))
-                continue
-            if purchase.trainer_id != trainer_id:
+        reserved = reserve_first_ranked(
+            uow, RankedChoice(decision, caps), purchase_id=purchase.purchase_id, sessions=sessions
+        )
+        if reserved.trainer_id is not None:
+            if purchase.trainer_id != reserved.trainer_id:
                 purchase = uow.purchases.mark_assigned(
-                    purchase.purchase_id, trainer_id=trainer_id, message=ASSIGNED_MESSAGE
+                    purchase.purchase_id, trainer_id=reserved.trainer_id, message=ASSIGNED_MESSAGE
                 )
+            sessions = tuple(replace(s, trainer_id=reserved.trainer_id) for s in sessions)
             if self._after_assigned is not None:
                 self._after_assigned(uow, purchase)
-            return _commit(uow, AssignmentResult(purchase, sessions, with_lost(decision, lost)))
-        if purchase.status == PurchaseStatus.ASSIGNED:  # every ranked trainer was lost meanwhile
+        elif purchase.status == PurchaseStatus.ASSIGNED:  # every ranked trainer was lost meanwhile
             purchase = uow.purchases.mark_waitlisted(
                 purchase.purchase_id, reason=WaitlistReason.NO_ELIGIBLE_TRAINER, message=WAITLISTED_MESSAGE
             )
-        return _commit(uow, AssignmentResult(purchase, sessions, with_lost(decision, lost)))
+        return _commit(uow, AssignmentResult(purchase, sessions, reserved.decision))
 
 
 def _commit(uow: UnitOfWork, result: AssignmentResult) -> AssignmentResult:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from booking_server.domain.eligibility import Rejection
 from booking_server.domain.errors import AlreadyExistsError
 from booking_server.domain.model import PurchaseStatus, ScheduledSession, WaitlistReason, Zone
 from booking_server.domain.purchase import (
@@ -28,11 +25,6 @@ def waitlisted(zone: Zone, reason: WaitlistReason) -> PurchaseOutcome:
     return PurchaseOutcome(PurchaseStatus.WAITLISTED, WAITLISTED_MESSAGE, zone=zone, waitlist_reason=reason)
 
 
-def with_lost(decision: AssignmentDecision, lost: list[Rejection]) -> AssignmentDecision:
-    """The decision with the candidates that lost a race during the reservation, in try order."""
-    return replace(decision, rejections=decision.rejections + tuple(lost)) if lost else decision
-
-
 def replayed(uow: UnitOfWork, existing: StoredPurchase, fingerprint: str) -> AssignmentResult:
     """The stored outcome for a repeated booking id, or BOOKING_ID_REUSED for another payload.
 
@@ -44,8 +36,17 @@ def replayed(uow: UnitOfWork, existing: StoredPurchase, fingerprint: str) -> Ass
             "booking_id was already used for a different request", reason="BOOKING_ID_REUSED"
         )
     sessions = uow.purchases.list_sessions(existing.purchase_id)
-    decision = uow.decisions.get(existing.purchase_id) or AssignmentDecision()
+    decision = uow.decisions.get(existing.purchase_id) or _rebuilt_decision(uow, existing)
     return AssignmentResult(existing, sessions, decision)
+
+
+def _rebuilt_decision(uow: UnitOfWork, purchase: StoredPurchase) -> AssignmentDecision:
+    """For a purchase stored before decisions were (migration 0002): its zone and trainer."""
+    record = uow.zones.get(purchase.zone_id) if purchase.zone_id else None
+    return AssignmentDecision(
+        zone=record.zone if record is not None else None,
+        ranked_trainer_ids=(purchase.trainer_id,) if purchase.trainer_id else (),
+    )
 
 
 def replay_after_race(uow: UnitOfWork, command: AssignTrainerCommand, fingerprint: str) -> AssignmentResult:

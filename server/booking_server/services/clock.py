@@ -14,6 +14,10 @@ class Clock(Protocol):
 
     def now_utc(self) -> datetime: ...
 
+    def now_local(self) -> datetime:
+        """The wall-clock time now in the business timezone (civil date and time of day)."""
+        ...
+
 
 class BusinessClock:
     def __init__(self, timezone: str) -> None:
@@ -24,3 +28,6 @@ class BusinessClock:
 
     def now_utc(self) -> datetime:
         return datetime.now(UTC)
+
+    def now_local(self) -> datetime:
+        return datetime.now(self._zone)

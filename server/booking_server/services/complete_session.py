@@ -52,7 +52,7 @@ class CompleteSession:
         with self._uow_factory() as uow:
             found = uow.purchases.get_session(session_id)
             # The purchase lock comes first (as in every sync and certificate run), then the session.
-            purchase = uow.read_model.lock_purchase(found.purchase_id) if found else None
+            purchase = uow.purchases.lock(found.purchase_id) if found else None
             if purchase is None:
                 raise session_not_found()
             completed = None

@@ -57,7 +57,7 @@ class IssueCertificates:
         require_no_violations(violations)
         purchase_id = purchase_id.lower()
         with self._uow_factory() as uow:
-            purchase = uow.read_model.lock_purchase(purchase_id)
+            purchase = uow.purchases.lock(purchase_id)
             if purchase is None:
                 raise purchase_not_found()
             issued = self.issue_locked(uow, purchase)
@@ -87,7 +87,7 @@ class IssueCertificates:
 
     def _issue_unless_locked(self, purchase_id: str) -> tuple[StoredCertificate, ...]:
         with self._uow_factory() as uow:
-            purchase = uow.read_model.lock_purchase(purchase_id, skip_locked=True)
+            purchase = uow.purchases.lock(purchase_id, skip_locked=True)
             if purchase is None:
                 return ()
             issued = self.issue_locked(uow, purchase)

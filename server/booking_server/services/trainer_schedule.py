@@ -6,7 +6,13 @@ from datetime import date
 
 import structlog
 
-from booking_server.domain.errors import FailedPreconditionError, FieldViolation, require_no_violations
+from booking_server.domain.errors import (
+    FailedPreconditionError,
+    FieldViolation,
+    NotFoundError,
+    require_no_violations,
+)
+from booking_server.domain.lifecycle import check_reason
 from booking_server.domain.slots import (
     EARLIEST_SLOT_DATE,
     MAX_BLOCK_MINUTES,
@@ -14,24 +20,16 @@ from booking_server.domain.slots import (
     SlotStatus,
     TrainerSlot,
 )
-from booking_server.domain.validation import DATE_PATTERN, TIME_SLOT_PATTERN, validate_uuid_field
+from booking_server.domain.validation import TIME_SLOT_PATTERN, parse_date_field, validate_uuid_field
+from booking_server.services.ports.capacity_events import CapacityCause
 from booking_server.services.unit_of_work import UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
-MAX_REASON_CHARS = 500
 
 
 def _parse_date(value: str, field: str, violations: list[FieldViolation]) -> date | None:
-    if not value:
-        violations.append(FieldViolation(field, "is required"))
-        return None
-    try:
-        parsed = date.fromisoformat(value) if DATE_PATTERN.fullmatch(value) else None
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        violations.append(FieldViolation(field, "must be a real date YYYY-MM-DD"))
-    elif parsed < EARLIEST_SLOT_DATE:
+    parsed = parse_date_field(value, field, violations)
+    if parsed is not None and parsed < EARLIEST_SLOT_DATE:
         violations.append(FieldViolation(field, f"must be on or after {EARLIEST_SLOT_DATE.isoformat()}"))
         return None
     return parsed
@@ -70,8 +68,7 @@ class TrainerSchedule:
             violations.append(
                 FieldViolation("duration_minutes", f"must be between 1 and {MAX_BLOCK_MINUTES}")
             )
-        if len(reason) > MAX_REASON_CHARS:
-            violations.append(FieldViolation("reason", f"must be at most {MAX_REASON_CHARS} characters"))
+        check_reason(reason, violations)
         require_no_violations(violations)
         assert slot_date is not None  # guaranteed by the violations check
         slot = TrainerSlot(
@@ -91,3 +88,20 @@ class TrainerSchedule:
             uow.commit()
         log.info("trainer_time_blocked", trainer_id=slot.trainer_id, date=day, start_time=start_time)
         return stored
+
+    def unblock(self, *, slot_id: str) -> None:
+        """Remove time off (product 4.4); the freed time is recorded for the waitlist promotion."""
+        violations: list[FieldViolation] = []
+        validate_uuid_field(slot_id, "slot_id", violations)
+        require_no_violations(violations)
+        with self._uow_factory() as uow:
+            removed = uow.slots.unblock(slot_id.lower())
+            if removed.was_booked:
+                raise FailedPreconditionError(
+                    "the slot is booked by a purchase session, not blocked", reason="SLOT_NOT_BLOCKED"
+                )
+            if removed.trainer_id is None:
+                raise NotFoundError("slot not found", reason="SLOT_NOT_FOUND")
+            uow.capacity_events.record(CapacityCause.TIME_UNBLOCKED, trainer_ids=[removed.trainer_id])
+            uow.commit()
+        log.info("trainer_time_unblocked", trainer_id=removed.trainer_id, slot_id=slot_id.lower())

@@ -8,11 +8,13 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from booking_server.domain.errors import ConflictError
+from booking_server.services.ports.capacity_events import CapacityEventRepository
 from booking_server.services.ports.certificates import CertificateRepository
 from booking_server.services.ports.decisions import DecisionRepository
 from booking_server.services.ports.purchases import PurchaseRepository
 from booking_server.services.ports.read_model import ReadModelRepository
 from booking_server.services.ports.slots import SlotRepository
+from booking_server.services.ports.substitutions import SubstitutionRepository
 from booking_server.services.ports.trainers import TrainerRepository
 from booking_server.services.ports.zones import ZoneRepository
 
@@ -42,6 +44,8 @@ class UnitOfWork(Protocol):
     read_model: ReadModelRepository
     certificates: CertificateRepository
     decisions: DecisionRepository
+    substitutions: SubstitutionRepository
+    capacity_events: CapacityEventRepository
 
     def __enter__(self) -> Self: ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Connection, Row, Table, and_, func, select, text, update
@@ -63,6 +64,7 @@ def to_purchase(row: Row[Any]) -> StoredPurchase:
         message=m["message"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        cancellation_reason=m["cancellation_reason"],
     )
 
 
@@ -86,6 +88,7 @@ def to_session(row: Row[Any]) -> StoredSession:
         session_type=SessionType(m["session_type"]),
         status=SessionStatus(m["status"]),
         flags=flags,
+        trainer_id=_opt(m["trainer_id"]),
     )
 
 
@@ -131,9 +134,53 @@ _INSERT_SESSIONS = text(
 )
 
 
+# Completed sessions (and their slots) stay as history; every other session is cancelled.
+_CANCEL = text(
+    """
+    WITH cancelled AS (
+        UPDATE purchase_sessions SET status = 'cancelled', updated_at = now()
+        WHERE purchase_id = :purchase_id AND status IN ('scheduled', 'rescheduled')
+        RETURNING id::text
+    ), purchase AS (
+        UPDATE purchases SET status = 'CANCELLED', cancellation_reason = :reason, waitlist_reason = NULL,
+            message = :message, updated_at = now()
+        WHERE id = :purchase_id
+        RETURNING *
+    )
+    SELECT purchase.*, ARRAY(SELECT id FROM cancelled) AS cancelled_session_ids FROM purchase
+    """
+)
+
+_MOVE_SESSION = text(
+    """
+    UPDATE purchase_sessions SET session_date = :new_date, session_time = :new_time, status = 'rescheduled',
+        rescheduled_from = to_char(session_date, 'YYYY-MM-DD') || ' ' || session_time, updated_at = now()
+    WHERE id = :session_id
+    RETURNING *
+    """
+)
+
+
 class SqlPurchaseRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+
+    def lock(self, purchase_id: str, *, skip_locked: bool = False) -> StoredPurchase | None:
+        statement = select(purchases).where(purchases.c.id == purchase_id)
+        row = self._conn.execute(statement.with_for_update(skip_locked=skip_locked)).first()
+        return None if row is None else to_purchase(row)
+
+    def cancel(self, purchase_id: str, *, reason: str, message: str) -> tuple[StoredPurchase, list[str]]:
+        row = self._conn.execute(
+            _CANCEL, {"purchase_id": purchase_id, "reason": reason, "message": message}
+        ).one()
+        return to_purchase(row), list(row._mapping["cancelled_session_ids"])
+
+    def move_session(self, session_id: str, *, new_date: date, new_time: str) -> StoredSession:
+        row = self._conn.execute(
+            _MOVE_SESSION, {"session_id": session_id, "new_date": new_date, "new_time": new_time}
+        ).one()
+        return to_session(row)
 
     def get(self, purchase_id: str) -> StoredPurchase | None:
         row = self._conn.execute(select(purchases).where(purchases.c.id == purchase_id)).first()
@@ -142,6 +189,17 @@ class SqlPurchaseRepository:
     def get_by_booking_id(self, booking_id: str) -> StoredPurchase | None:
         row = self._conn.execute(_BY_BOOKING_ID, {"booking_id": booking_id}).first()
         return None if row is None else to_purchase(row)
+
+    def wait_for_booking_id(
+        self, command: AssignTrainerCommand, *, fingerprint: str
+    ) -> StoredPurchase | None:
+        # An insert of the same booking id waits on the unique index for a transaction still
+        # inserting it; the savepoint then takes our probe row back whatever happened.
+        probe = PurchaseOutcome(PurchaseStatus.INVALID_PURCHASE, "")
+        with self._conn.begin_nested() as savepoint:
+            claimed = self.insert(command, fingerprint=fingerprint, outcome=probe)
+            savepoint.rollback()
+        return self.get_by_booking_id(command.booking_id) if claimed is None else None
 
     def insert(
         self, command: AssignTrainerCommand, *, fingerprint: str, outcome: PurchaseOutcome

@@ -12,65 +12,84 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, text
 
 from booking_server.db.models import PurchaseRow
-from booking_server.db.repositories.purchases import to_purchase, to_session
+from booking_server.db.repositories.purchases import to_session
 from booking_server.domain.model import DeliveryMode, SessionStatus
 from booking_server.domain.purchase import StoredPurchase, StoredSession
-from booking_server.services.ports.read_model import SyncCounts
+from booking_server.services.ports.purchases import PurchaseCursor
+from booking_server.services.ports.read_model import SyncCounts, UnsyncedScan
 
 purchases = PurchaseRow.__table__
+
+# The trainers of a purchase: each session is held by one (a reschedule or a substitution may
+# give sessions to another trainer than the purchase's).
+_TRAINERS = """
+    SELECT DISTINCT trainer_id FROM purchase_sessions
+    WHERE purchase_id = CAST(:purchase_id AS uuid) AND trainer_id IS NOT NULL
+"""
 
 # trainer_allocations has no unique index on (student, trainer, course) (the table belongs to
 # the contract), so concurrent creators of one triple are serialized on a transaction-level
 # advisory lock instead; keys are taken in sorted order so two multi-student syncs cannot
 # deadlock. A hash collision only makes two unrelated syncs wait for each other.
 _LOCK_TRIPLES = text(
-    """
+    f"""
     SELECT count(pg_advisory_xact_lock(k)) FROM (
-        SELECT hashtextextended(s::text || :trainer_id || :course_id, 0) AS k
-        FROM unnest(CAST(:students AS uuid[])) AS s
+        SELECT DISTINCT hashtextextended(s::text || t.trainer_id::text || :course_id, 0) AS k
+        FROM unnest(CAST(:students AS uuid[])) AS s CROSS JOIN ({_TRAINERS}) AS t
         ORDER BY k
     ) AS keys
     """
 )
 
 # Runs after the locks above, in a new statement, so its snapshot sees every allocation
-# committed by whoever held a lock before us.
+# committed by whoever held a lock before us. One allocation per (student, trainer): the
+# oldest for the triple is reused, and reopened if a cancellation here had closed it.
 _ALLOCATIONS = text(
-    """
-    WITH existing AS (
-        SELECT DISTINCT ON (a.student_id) a.student_id, a.id
-        FROM trainer_allocations a
-        WHERE a.student_id = ANY(CAST(:students AS uuid[]))
-          AND a.trainer_id = CAST(:trainer_id AS uuid) AND a.course_id = CAST(:course_id AS uuid)
-        ORDER BY a.student_id, a.created_at, a.id
+    f"""
+    WITH pairs AS (
+        SELECT s AS student_id, t.trainer_id
+        FROM unnest(CAST(:students AS uuid[])) AS s CROSS JOIN ({_TRAINERS}) AS t
+    ), existing AS (
+        SELECT DISTINCT ON (a.student_id, a.trainer_id) a.student_id, a.trainer_id, a.id, a.status
+        FROM trainer_allocations a JOIN pairs p USING (student_id, trainer_id)
+        WHERE a.course_id = CAST(:course_id AS uuid)
+        ORDER BY a.student_id, a.trainer_id, a.created_at, a.id
+    ), reopened AS (
+        UPDATE trainer_allocations SET status = 'approved', updated_at = now()
+        WHERE id IN (SELECT id FROM existing WHERE status = 'cancelled')
     ), inserted AS (
         INSERT INTO trainer_allocations
             (student_id, trainer_id, course_id, requested_by, status, allocated_at, metadata)
-        SELECT w.student_id, CAST(:trainer_id AS uuid), CAST(:course_id AS uuid), w.student_id,
+        SELECT p.student_id, p.trainer_id, CAST(:course_id AS uuid), p.student_id,
                'approved', now(), CAST(:metadata AS jsonb)
-        FROM unnest(CAST(:students AS uuid[])) AS w(student_id)
-        WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.student_id = w.student_id)
-        RETURNING student_id, id
+        FROM pairs p
+        WHERE NOT EXISTS (
+            SELECT 1 FROM existing e WHERE e.student_id = p.student_id AND e.trainer_id = p.trainer_id
+        )
+        RETURNING student_id, trainer_id, id
     )
-    SELECT student_id::text, id::text FROM existing
+    SELECT student_id, trainer_id, id FROM existing
     UNION ALL
-    SELECT student_id::text, id::text FROM inserted
+    SELECT student_id, trainer_id, id FROM inserted
     """
 )
 
 # One row per (purchase session, student), `scheduled` unless the session was completed or
-# cancelled here before its first sync (a late sync by the reconciler). Existing rows keep their
-# trainer and allocation (a different trainer there is the admin side's substitution); rows the
-# admin side moved past `scheduled` keep their date and time too and only get our metadata keys
-# merged in. Unchanged rows are not rewritten, so counts come from the source size and the rows
-# actually inserted.
+# cancelled here before its first sync (a late sync by the reconciler). A row still `scheduled`
+# mirrors its session: date, time, trainer, allocation. Rows the admin side moved past
+# `scheduled` keep their date, time and trainer and only get our metadata keys merged in.
+# Unchanged rows are not rewritten, so counts come from the source size and the rows actually
+# inserted.
 _TUTORING_SESSIONS = text(
     """
-    WITH src AS (
-        SELECT a.allocation_id, ps.id AS purchase_session_id, a.student_id,
+    WITH allocations AS (
+        SELECT * FROM unnest(CAST(:pair_students AS uuid[]), CAST(:pair_trainers AS uuid[]),
+                             CAST(:pair_allocations AS uuid[])) AS a(student_id, trainer_id, allocation_id)
+    ), src AS (
+        SELECT a.allocation_id, ps.id AS purchase_session_id, a.student_id, ps.trainer_id,
                ps.session_date, ps.session_time, ps.duration_minutes,
                CASE WHEN ps.status IN ('completed', 'cancelled') THEN ps.status ELSE 'scheduled' END
                    AS status,
@@ -82,17 +101,18 @@ _TUTORING_SESSIONS = text(
                   ELSE jsonb_strip_nulls(jsonb_build_object(
                       'isBookable', ps.is_bookable, 'isFixedTime', ps.is_fixed_time,
                       'requiresBooking', ps.requires_booking, 'initialTimeSlot', ps.initial_time_slot
-                  )) END AS metadata
+                  )) END
+                 || CASE WHEN ps.rescheduled_from IS NULL THEN '{}'::jsonb
+                  ELSE jsonb_build_object('rescheduledFrom', ps.rescheduled_from) END AS metadata
         FROM purchase_sessions ps
-        CROSS JOIN unnest(CAST(:students AS uuid[]), CAST(:allocations AS uuid[]))
-            AS a(student_id, allocation_id)
+        JOIN allocations a ON a.trainer_id = ps.trainer_id
         WHERE ps.purchase_id = CAST(:purchase_id AS uuid)
           AND (CAST(:session_id AS uuid) IS NULL OR ps.id = CAST(:session_id AS uuid))
     ), upserted AS (
         INSERT INTO tutoring_sessions AS t
             (allocation_id, purchase_session_id, student_id, trainer_id, course_id, scheduled_date,
              scheduled_time, duration, status, student_home_location, metadata)
-        SELECT allocation_id, purchase_session_id, student_id, CAST(:trainer_id AS uuid),
+        SELECT allocation_id, purchase_session_id, student_id, trainer_id,
                CAST(:course_id AS uuid), session_date, session_time, duration_minutes, status,
                CAST(:home AS jsonb), metadata
         FROM src
@@ -102,14 +122,19 @@ _TUTORING_SESSIONS = text(
             scheduled_time = CASE WHEN t.status = 'scheduled'
                 THEN EXCLUDED.scheduled_time ELSE t.scheduled_time END,
             duration = CASE WHEN t.status = 'scheduled' THEN EXCLUDED.duration ELSE t.duration END,
+            trainer_id = CASE WHEN t.status = 'scheduled' THEN EXCLUDED.trainer_id ELSE t.trainer_id END,
+            allocation_id = CASE WHEN t.status = 'scheduled'
+                THEN EXCLUDED.allocation_id ELSE t.allocation_id END,
             student_home_location = CASE WHEN t.status = 'scheduled'
                 THEN EXCLUDED.student_home_location ELSE t.student_home_location END,
             metadata = COALESCE(t.metadata, '{}'::jsonb) || EXCLUDED.metadata,
             updated_at = now()
         WHERE t.metadata IS DISTINCT FROM COALESCE(t.metadata, '{}'::jsonb) || EXCLUDED.metadata
            OR (t.status = 'scheduled'
-               AND (t.scheduled_date, t.scheduled_time, t.duration, t.student_home_location)
+               AND (t.scheduled_date, t.scheduled_time, t.duration, t.trainer_id, t.allocation_id,
+                    t.student_home_location)
                    IS DISTINCT FROM (EXCLUDED.scheduled_date, EXCLUDED.scheduled_time, EXCLUDED.duration,
+                                     EXCLUDED.trainer_id, EXCLUDED.allocation_id,
                                      EXCLUDED.student_home_location))
         RETURNING (t.xmax = 0) AS inserted
     )
@@ -117,34 +142,73 @@ _TUTORING_SESSIONS = text(
     """
 )
 
-# "Unsynced" is what the read model lacks, whoever removed it: a session still to be taught
-# (scheduled or rescheduled) of an ASSIGNED purchase `p` without its tutoring-session row for
-# one of the purchase's students. An anti-join on the unique key (purchase_session_id,
-# student_id), so finding nothing costs one index probe per session and student.
-_LACKS_READ_MODEL_ROWS = """
-    EXISTS (
-        SELECT 1 FROM purchase_sessions ps
-        CROSS JOIN jsonb_array_elements(p.students) AS s(student)
-        WHERE ps.purchase_id = p.id AND ps.status IN ('scheduled', 'rescheduled')
-          AND NOT EXISTS (
-              SELECT 1 FROM tutoring_sessions t
-              WHERE t.purchase_session_id = ps.id AND t.student_id = CAST(s.student ->> 'id' AS uuid)
-          )
+# A cancelled purchase in the read model: its rows still `scheduled` become `cancelled` (the
+# admin side's others are left as they are), and each allocation it used is cancelled unless
+# another ASSIGNED purchase still has rows on it.
+_CANCEL = text(
+    """
+    WITH mine AS (
+        SELECT t.id, t.allocation_id, t.status, ps.status AS session_status
+        FROM tutoring_sessions t JOIN purchase_sessions ps ON ps.id = t.purchase_session_id
+        WHERE ps.purchase_id = CAST(:purchase_id AS uuid)
+    ), rows AS (
+        UPDATE tutoring_sessions SET status = 'cancelled', updated_at = now()
+        WHERE id IN (SELECT id FROM mine WHERE status = 'scheduled' AND session_status = 'cancelled')
     )
-"""
-
-_UNSYNCED = text(
-    f"""
-    SELECT p.id::text FROM purchases p
-    WHERE p.status = 'ASSIGNED' AND {_LACKS_READ_MODEL_ROWS}
-    ORDER BY p.created_at DESC, p.id DESC
-    LIMIT :limit
+    UPDATE trainer_allocations a SET status = 'cancelled', updated_at = now()
+    WHERE a.id IN (SELECT allocation_id FROM mine) AND a.status IN ('pending', 'approved', 'active')
+      AND NOT EXISTS (
+          SELECT 1 FROM tutoring_sessions t
+          JOIN purchase_sessions ps ON ps.id = t.purchase_session_id
+          JOIN purchases p ON p.id = ps.purchase_id
+          WHERE t.allocation_id = a.id AND p.status = 'ASSIGNED' AND p.id <> CAST(:purchase_id AS uuid)
+      )
     """
 )
 
-_HAS_UNSYNCED = text(
-    f"SELECT EXISTS (SELECT 1 FROM purchases p WHERE p.id = :purchase_id AND {_LACKS_READ_MODEL_ROWS})"
+# "Unsynced" is what the read model lacks or has wrong, whoever changed it. For an ASSIGNED
+# purchase `p`: a session still to be taught (scheduled or rescheduled) without its row for one
+# of the students, or whose row, still `scheduled`, shows another date, time or trainer (a
+# reschedule or substitution whose read-model write failed). For a CANCELLED one: a cancelled
+# session whose row is still `scheduled`. Index probes on the unique key (purchase_session_id,
+# student_id): finding nothing costs one probe per session and student.
+_BEHIND = """
+    CASE p.status
+    WHEN 'ASSIGNED' THEN EXISTS (
+        SELECT 1 FROM purchase_sessions ps
+        CROSS JOIN jsonb_array_elements(p.students) AS s(student)
+        LEFT JOIN tutoring_sessions t
+            ON t.purchase_session_id = ps.id AND t.student_id = CAST(s.student ->> 'id' AS uuid)
+        WHERE ps.purchase_id = p.id AND ps.status IN ('scheduled', 'rescheduled')
+          AND (t.id IS NULL OR (t.status = 'scheduled'
+               AND (t.scheduled_date, t.scheduled_time, t.trainer_id)
+                   IS DISTINCT FROM (ps.session_date, ps.session_time, ps.trainer_id)))
+    )
+    WHEN 'CANCELLED' THEN EXISTS (
+        SELECT 1 FROM purchase_sessions ps JOIN tutoring_sessions t ON t.purchase_session_id = ps.id
+        WHERE ps.purchase_id = p.id AND ps.status = 'cancelled' AND t.status = 'scheduled'
+    )
+    ELSE false END
+"""
+
+# A bounded window of purchases, newest first after a keyset position, each marked behind or
+# not: the cost of one call is at most :scan purchases, whatever the history holds.
+_SCAN_UNSYNCED = text(
+    f"""
+    WITH window_ AS (
+        SELECT id, created_at, status, students FROM purchases
+        WHERE status IN ('ASSIGNED', 'CANCELLED')
+          AND (CAST(:after_at AS timestamptz) IS NULL
+               OR (created_at, id) < (CAST(:after_at AS timestamptz), CAST(:after_id AS uuid)))
+        ORDER BY created_at DESC, id DESC
+        LIMIT :scan
+    )
+    SELECT p.id::text, p.created_at, {_BEHIND} AS behind FROM window_ p
+    ORDER BY p.created_at DESC, p.id DESC
+    """
 )
+
+_HAS_UNSYNCED = text(f"SELECT EXISTS (SELECT 1 FROM purchases p WHERE p.id = :purchase_id AND {_BEHIND})")
 
 # The read model mirrors a completion done here only on rows still `scheduled`: the rows the
 # admin side has taken over (in progress, disputed, ...) are its to move.
@@ -210,26 +274,27 @@ class SqlReadModelRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def lock_purchase(self, purchase_id: str, *, skip_locked: bool = False) -> StoredPurchase | None:
-        statement = select(purchases).where(purchases.c.id == purchase_id)
-        row = self._conn.execute(statement.with_for_update(skip_locked=skip_locked)).first()
-        return None if row is None else to_purchase(row)
+    def _lock_triples(self, purchase: StoredPurchase) -> dict[str, Any]:
+        common = {
+            "students": [s.id for s in purchase.students],
+            "purchase_id": purchase.purchase_id,
+            "course_id": purchase.course_id,
+        }
+        self._conn.execute(_LOCK_TRIPLES, common)
+        return common
 
     def write(self, purchase: StoredPurchase, *, session_id: str | None = None) -> SyncCounts:
-        if purchase.trainer_id is None:
-            msg = f"purchase {purchase.purchase_id} has no trainer to sync"
-            raise ValueError(msg)
         student_ids = [s.id for s in purchase.students]
-        common = {"students": student_ids, "trainer_id": purchase.trainer_id, "course_id": purchase.course_id}
-        self._conn.execute(_LOCK_TRIPLES, common)
-        rows = self._conn.execute(_ALLOCATIONS, {**common, "metadata": _allocation_metadata(purchase)})
-        allocation_by_student: dict[str, str] = dict(rows.all())
+        common = self._lock_triples(purchase)
+        pairs = self._conn.execute(_ALLOCATIONS, {**common, "metadata": _allocation_metadata(purchase)}).all()
         total, created = self._conn.execute(
             _TUTORING_SESSIONS,
             {
-                **common,
-                "allocations": [allocation_by_student[s] for s in student_ids],
+                "pair_students": [p.student_id for p in pairs],
+                "pair_trainers": [p.trainer_id for p in pairs],
+                "pair_allocations": [p.id for p in pairs],
                 "purchase_id": purchase.purchase_id,
+                "course_id": purchase.course_id,
                 "booking_id": purchase.booking_id,
                 "session_id": session_id,
                 "student_ids_json": json.dumps(student_ids),
@@ -238,8 +303,27 @@ class SqlReadModelRepository:
         ).one()
         return SyncCounts(sessions_created=created, sessions_updated=total - created)
 
-    def unsynced_purchase_ids(self, *, limit: int) -> list[str]:
-        return list(self._conn.execute(_UNSYNCED, {"limit": limit}).scalars())
+    def cancel(self, purchase: StoredPurchase) -> None:
+        self._lock_triples(purchase)
+        self._conn.execute(_CANCEL, {"purchase_id": purchase.purchase_id})
+
+    def scan_unsynced(self, *, after: PurchaseCursor | None, scan: int, limit: int) -> UnsyncedScan:
+        params = {
+            "after_at": after.created_at_iso if after else None,
+            "after_id": after.purchase_id if after else None,
+            "scan": scan,
+        }
+        rows = self._conn.execute(_SCAN_UNSYNCED, params).all()
+        found: list[str] = []
+        for purchase_id, created_at, behind in rows:
+            if behind:
+                found.append(purchase_id)
+            if len(found) == limit:  # the rest of the window waits for the next call
+                return UnsyncedScan(found, PurchaseCursor(created_at.isoformat(), purchase_id))
+        if len(rows) < scan:
+            return UnsyncedScan(found, None)
+        last_id, last_at, _ = rows[-1]
+        return UnsyncedScan(found, PurchaseCursor(last_at.isoformat(), last_id))
 
     def has_unsynced_sessions(self, purchase_id: str) -> bool:
         return bool(self._conn.execute(_HAS_UNSYNCED, {"purchase_id": purchase_id}).scalar())

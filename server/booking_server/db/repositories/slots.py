@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -17,11 +18,13 @@ from sqlalchemy import Connection, Row, text
 from booking_server.domain.model import BusyInterval, civil_minutes
 from booking_server.domain.purchase import StoredSession
 from booking_server.domain.slots import SlotStatus, TrainerSlot
-from booking_server.services.ports.slots import Reservation
+from booking_server.services.ports.slots import Reservation, Unblocked
 
+# Slots of the sessions being moved are left out: a session does not conflict with itself.
 _BUSY = text(
     "SELECT trainer_id::text, start_minute, duration_minutes FROM trainer_slots "
-    "WHERE trainer_id = ANY(CAST(:ids AS uuid[])) AND slot_date BETWEEN :first AND :last"
+    "WHERE trainer_id = ANY(CAST(:ids AS uuid[])) AND slot_date BETWEEN :first AND :last "
+    "AND (session_id IS NULL OR session_id <> ALL(CAST(:ignored AS uuid[])))"
 )
 
 # Time off: lock (creating if needed) the trainer's key row, then insert the one blocked slot;
@@ -39,8 +42,25 @@ _BLOCK = text(
            :duration_minutes, 'blocked', :reason
     FROM trainer
     ON CONFLICT DO NOTHING
-    RETURNING id
+    RETURNING id::text
     """
+)
+
+# Time off only: a booked slot is released with its session (cancel, reschedule, substitute).
+_UNBLOCK = text(
+    """
+    WITH removed AS (
+        DELETE FROM trainer_slots WHERE id = :slot_id AND status = 'blocked' RETURNING trainer_id::text
+    )
+    SELECT (SELECT trainer_id FROM removed),
+           (SELECT status FROM trainer_slots WHERE id = :slot_id AND NOT EXISTS (SELECT 1 FROM removed))
+    """
+)
+
+# Releasing needs no trainer lock: a delete cannot create an overlap (docs/locking.md).
+_RELEASE = text(
+    "DELETE FROM trainer_slots WHERE session_id = ANY(CAST(:session_ids AS uuid[])) "
+    "RETURNING trainer_id::text"
 )
 
 # One candidate's reservation, all or nothing, load cap included: the function is defined (and
@@ -51,8 +71,8 @@ _BOOK_SESSIONS = text(
 )
 
 _SCHEDULE = text(
-    "SELECT trainer_id::text, slot_date, start_time, duration_minutes, status, purchase_id::text, "
-    "session_id::text, reason FROM trainer_slots "
+    "SELECT id::text AS slot_id, trainer_id::text, slot_date, start_time, duration_minutes, status, "
+    "purchase_id::text, session_id::text, reason FROM trainer_slots "
     "WHERE trainer_id = :trainer_id AND slot_date BETWEEN :first AND :last "
     "ORDER BY slot_date, start_time, start_minute"
 )
@@ -69,6 +89,7 @@ def _to_slot(row: Row[Any]) -> TrainerSlot:
         purchase_id=m["purchase_id"],
         session_id=m["session_id"],
         reason=m["reason"],
+        slot_id=m["slot_id"],
     )
 
 
@@ -77,12 +98,22 @@ class SqlSlotRepository:
         self._conn = conn
 
     def busy_intervals(
-        self, trainer_ids: Sequence[str], *, first_date: date, last_date: date
+        self,
+        trainer_ids: Sequence[str],
+        *,
+        first_date: date,
+        last_date: date,
+        ignoring_session_ids: Sequence[str] = (),
     ) -> dict[str, list[BusyInterval]]:
         busy: dict[str, list[BusyInterval]] = defaultdict(list)
         if not trainer_ids:
             return busy
-        params = {"ids": list(trainer_ids), "first": first_date, "last": last_date}
+        params = {
+            "ids": list(trainer_ids),
+            "first": first_date,
+            "last": last_date,
+            "ignored": list(ignoring_session_ids),
+        }
         for trainer_id, start, duration in self._conn.execute(_BUSY, params):
             busy[trainer_id].append(BusyInterval(start, start + duration))
         return busy
@@ -112,7 +143,20 @@ class SqlSlotRepository:
             "duration_minutes": slot.duration_minutes,
             "reason": slot.reason,
         }
-        return slot if self._conn.execute(_BLOCK, params).first() is not None else None
+        slot_id = self._conn.execute(_BLOCK, params).scalar_one_or_none()
+        return None if slot_id is None else replace(slot, slot_id=slot_id)
+
+    def unblock(self, slot_id: str) -> Unblocked:
+        trainer_id, other_status = self._conn.execute(_UNBLOCK, {"slot_id": slot_id}).one()
+        if trainer_id is not None:
+            return Unblocked(trainer_id=trainer_id)
+        return Unblocked(was_booked=other_status == SlotStatus.BOOKED.value)
+
+    def release(self, session_ids: Sequence[str]) -> set[str]:
+        if not session_ids:
+            return set()
+        rows = self._conn.execute(_RELEASE, {"session_ids": list(session_ids)}).scalars()
+        return set(rows)
 
     def schedule(self, trainer_id: str, *, from_date: date, to_date: date) -> list[TrainerSlot]:
         rows = self._conn.execute(_SCHEDULE, {"trainer_id": trainer_id, "first": from_date, "last": to_date})

@@ -110,6 +110,7 @@ def purchase_to_proto(purchase: StoredPurchase) -> common_pb2.Purchase:
         message=purchase.message,
         create_time=timestamp_or_none(purchase.created_at),
         update_time=timestamp_or_none(purchase.updated_at),
+        cancellation_reason=purchase.cancellation_reason,
     )
 
 
@@ -123,6 +124,7 @@ def session_to_proto(session: StoredSession) -> common_pb2.PurchaseSession:
         duration_minutes=session.duration_minutes,
         session_type=_SESSION_TYPES[session.session_type],
         status=_SESSION_STATUSES[session.status],
+        trainer_id=session.trainer_id or "",
     )
     if session.flags is not None:
         message.flags.CopyFrom(

@@ -22,4 +22,5 @@ def slot_to_proto(slot: TrainerSlot) -> common_pb2.Slot:
         purchase_id=slot.purchase_id or "",
         session_id=slot.session_id or "",
         reason=slot.reason,
+        slot_id=slot.slot_id,
     )

@@ -37,3 +37,7 @@ class TrainerDirectory(Protocol):
     def list_candidates(self, course_id: str, *, budget_seconds: float | None) -> CandidateList:
         """Active trainers certified for the course, every page; budget = caller's remaining time."""
         ...
+
+    def get_candidate(self, trainer_id: str, *, budget_seconds: float | None) -> TrainerCandidate | None:
+        """One trainer's record, whatever its state; None when the directory does not know it."""
+        ...

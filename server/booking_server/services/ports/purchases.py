@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 from booking_server.domain.model import PurchaseStatus, ScheduledSession, WaitlistReason
@@ -30,7 +31,31 @@ class PurchaseCursor:
 class PurchaseRepository(Protocol):
     def get(self, purchase_id: str) -> StoredPurchase | None: ...
 
+    def lock(self, purchase_id: str, *, skip_locked: bool = False) -> StoredPurchase | None:
+        """The purchase, locked FOR UPDATE until the transaction ends: every use case that changes
+        a stored purchase, its sessions or its read model takes this lock first (docs/locking.md).
+
+        None when it does not exist, or (with `skip_locked`) when another transaction holds it.
+        """
+        ...
+
+    def cancel(self, purchase_id: str, *, reason: str, message: str) -> tuple[StoredPurchase, list[str]]:
+        """Mark it CANCELLED and cancel its scheduled and rescheduled sessions; the purchase and
+        the ids of the sessions cancelled (their slots are the caller's to release)."""
+        ...
+
+    def move_session(self, session_id: str, *, new_date: date, new_time: str) -> StoredSession:
+        """Give a session its new date and time, status RESCHEDULED, remembering where it was."""
+        ...
+
     def get_by_booking_id(self, booking_id: str) -> StoredPurchase | None: ...
+
+    def wait_for_booking_id(
+        self, command: AssignTrainerCommand, *, fingerprint: str
+    ) -> StoredPurchase | None:
+        """The purchase of this booking id once a transaction still inserting it has finished;
+        None when there is none. Writes nothing."""
+        ...
 
     def insert(
         self, command: AssignTrainerCommand, *, fingerprint: str, outcome: PurchaseOutcome

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from booking_server.domain.model import SessionStatus
 from booking_server.domain.purchase import StoredPurchase, StoredSession
+from booking_server.services.ports.purchases import PurchaseCursor
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,36 +24,44 @@ class SyncCounts:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class UnsyncedScan:
+    purchase_ids: list[str]  # behind, newest first
+    next: PurchaseCursor | None  # where the next scan goes on; None: the oldest was reached
+
+
 class ReadModelRepository(Protocol):
     """Implemented in booking_server.db.repositories.read_model.
 
-    Lock order, the same everywhere so that syncs, completions and certificate runs never
-    deadlock: the purchase row first, then its sessions, then read-model rows.
+    Lock order, the same everywhere (docs/locking.md): the purchase row first, then at most one
+    trainer at a time, then read-model rows (allocation triples in sorted order).
     """
-
-    def lock_purchase(self, purchase_id: str, *, skip_locked: bool = False) -> StoredPurchase | None:
-        """The purchase, locked FOR UPDATE until the transaction ends.
-
-        None when it does not exist, or (with `skip_locked`) when another transaction holds it.
-        """
-        ...
 
     def write(self, purchase: StoredPurchase, *, session_id: str | None = None) -> SyncCounts:
         """Upsert the allocations and tutoring sessions of an ASSIGNED purchase (or of one of its
-        sessions). Rows whose status left `scheduled` keep their
-        status, trainer, date and time; the caller holds the purchase lock (or created the purchase
-        in this transaction).
+        sessions): a row per session and student, with the session's own trainer and the
+        allocation of (student, that trainer, course). Rows still `scheduled` follow their session
+        (date, time, trainer); rows whose status left `scheduled` keep their status, trainer, date
+        and time. The caller holds the purchase lock (or created the purchase in this transaction).
         """
         ...
 
-    def unsynced_purchase_ids(self, *, limit: int) -> list[str]:
-        """ASSIGNED purchases whose read model lacks a row, newest first: a scheduled or
-        rescheduled session without its tutoring session for one of the purchase's students.
+    def cancel(self, purchase: StoredPurchase) -> None:
+        """Mirror a cancellation: rows of cancelled sessions still `scheduled` become `cancelled`,
+        and allocations no other ASSIGNED purchase has rows on become `cancelled`."""
+        ...
+
+    def scan_unsynced(self, *, after: PurchaseCursor | None, scan: int, limit: int) -> UnsyncedScan:
+        """Look at most `scan` ASSIGNED or CANCELLED purchases, newest first, after `after`, and
+        return (up to `limit`) those whose read model is behind: an ASSIGNED purchase with a
+        scheduled or rescheduled session whose row is missing for a student, or still `scheduled`
+        with another date, time or trainer; a CANCELLED one with a cancelled session whose row
+        is still `scheduled`.
         """
         ...
 
     def has_unsynced_sessions(self, purchase_id: str) -> bool:
-        """Whether this purchase's read model lacks a row (as in unsynced_purchase_ids)."""
+        """Whether this purchase's read model is behind (as in unsynced_purchase_ids)."""
         ...
 
     def complete_session(self, session_id: str) -> StoredSession | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Protocol
@@ -20,11 +21,26 @@ class Reservation(StrEnum):
     AT_LOAD_CAP = "load_cap"  # the trainer reached its cap meanwhile
 
 
+@dataclass(frozen=True, slots=True)
+class Unblocked:
+    """What UnblockTrainerTime found: the removed slot's trainer, or why nothing was removed."""
+
+    trainer_id: str | None = None  # set when a blocked slot was removed
+    was_booked: bool = False  # the id names a booked slot, which only its session releases
+
+
 class SlotRepository(Protocol):
     def busy_intervals(
-        self, trainer_ids: Sequence[str], *, first_date: date, last_date: date
+        self,
+        trainer_ids: Sequence[str],
+        *,
+        first_date: date,
+        last_date: date,
+        ignoring_session_ids: Sequence[str] = (),
     ) -> dict[str, list[BusyInterval]]:
-        """Every slot of these trainers that may touch [first_date, last_date], in one query."""
+        """Every slot of these trainers that may touch [first_date, last_date], in one query,
+        except the slots of `ignoring_session_ids` (sessions being moved do not block themselves).
+        """
         ...
 
     def reserve(
@@ -35,7 +51,9 @@ class SlotRepository(Protocol):
         sessions: Sequence[StoredSession],
         load_cap: int,
     ) -> Reservation:
-        """Book one slot per session for the trainer, all or nothing, in the caller's transaction.
+        """The trainer takes these sessions of the purchase, all or nothing, in the caller's
+        transaction: a slot per session at its stored date and time, any slot the session held
+        before (another time, another trainer) released, and the sessions' trainer set.
 
         TAKEN when any session overlaps a booked or blocked slot; AT_LOAD_CAP when `load_cap` > 0
         and the trainer already holds that many ASSIGNED purchases (this one aside), counted under
@@ -45,7 +63,15 @@ class SlotRepository(Protocol):
         ...
 
     def block(self, slot: TrainerSlot) -> TrainerSlot | None:
-        """Store a blocked slot; None when it overlaps a booked or blocked one."""
+        """Store a blocked slot (returned with its id); None when it overlaps a booked or blocked one."""
+        ...
+
+    def unblock(self, slot_id: str) -> Unblocked:
+        """Remove a blocked slot."""
+        ...
+
+    def release(self, session_ids: Sequence[str]) -> set[str]:
+        """Delete the slots of these sessions; the trainers whose time that freed."""
         ...
 
     def schedule(self, trainer_id: str, *, from_date: date, to_date: date) -> list[TrainerSlot]: ...
