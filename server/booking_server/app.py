@@ -14,10 +14,12 @@ from sqlalchemy import Engine
 from booking_server.config import Settings
 from booking_server.db.embedded import start_embedded_postgres
 from booking_server.db.engine import build_engine, database_is_reachable
+from booking_server.db.group_locks import AdvisoryGroupLocks
 from booking_server.db.migrate import schema_is_current, upgrade_to_head
 from booking_server.db.unit_of_work import SqlUnitOfWork
 from booking_server.jobs.certificate_sweep import build_certificate_sweep
 from booking_server.jobs.periodic import PeriodicJob
+from booking_server.jobs.promotion import build_promoter, build_promotion_sweep
 from booking_server.jobs.reconciler import build_reconciler
 from booking_server.logging_setup import configure_logging
 from booking_server.rpc.booking_servicer import BookingServicer
@@ -31,6 +33,7 @@ from booking_server.services.certificate_queries import CertificateQueries
 from booking_server.services.clock import BusinessClock
 from booking_server.services.complete_session import CompleteSession
 from booking_server.services.issue_certificates import IssueCertificates
+from booking_server.services.promote_waitlisted import PromoteWaitlisted
 from booking_server.services.purchase_queries import PurchaseQueries
 from booking_server.services.reschedule_session import RescheduleSession
 from booking_server.services.substitute_trainer import SubstituteTrainer
@@ -141,6 +144,13 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     issuer = IssueCertificates(uow_factory, clock=clock)
     # The cache sits after conversion, so a hit skips the call and the conversion both.
     directory = GrpcTrainerDirectory(directory_client, cache_ttl_seconds=settings.directory_cache_ttl_seconds)
+    promote = PromoteWaitlisted(
+        uow_factory,
+        directory=directory,
+        clock=clock,
+        sync=sync_sessions,
+        group_locks=AdvisoryGroupLocks(engine),
+    )
     booking_servicer = BookingServicer(
         zones=zones,
         assign_trainer=AssignTrainer(
@@ -153,6 +163,7 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         substitute_trainer=SubstituteTrainer(
             uow_factory, directory=directory, clock=clock, sync=sync_sessions
         ),
+        promote_waitlisted=promote,
         purchase_queries=PurchaseQueries(uow_factory),
         trainer_schedule=TrainerSchedule(uow_factory),
         sync_sessions=sync_sessions,
@@ -180,5 +191,7 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         jobs=(
             build_reconciler(sync_sessions, interval_seconds=settings.reconciler_interval_seconds),
             build_certificate_sweep(issuer, interval_seconds=settings.certificate_sweep_interval_seconds),
+            build_promoter(promote, uow_factory, poll_seconds=settings.promotion_poll_seconds),
+            build_promotion_sweep(promote, interval_seconds=settings.promotion_interval_seconds),
         ),
     )

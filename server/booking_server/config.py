@@ -34,6 +34,8 @@ class Settings:
     directory_cache_ttl_seconds: float
     reconciler_interval_seconds: float
     certificate_sweep_interval_seconds: float
+    promotion_interval_seconds: float
+    promotion_poll_seconds: float
 
     @property
     def zone(self) -> ZoneInfo:
@@ -100,4 +102,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         directory_cache_ttl_seconds=_float(env, "BOOKING_DIRECTORY_CACHE_TTL_SECONDS", 0.0),
         reconciler_interval_seconds=_float(env, "BOOKING_RECONCILER_INTERVAL_SECONDS", 30.0),
         certificate_sweep_interval_seconds=_float(env, "BOOKING_CERTIFICATE_SWEEP_INTERVAL_SECONDS", 60.0),
+        promotion_interval_seconds=_float(env, "BOOKING_PROMOTION_INTERVAL_SECONDS", 60.0),
+        # How often the promoter looks for new triggers: a freeing change is acted on within
+        # about this long (product 5 asks for 5 s).
+        promotion_poll_seconds=_float(env, "BOOKING_PROMOTION_POLL_SECONDS", 1.0),
     )

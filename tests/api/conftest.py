@@ -29,6 +29,10 @@ def app_server(engine: Engine) -> Iterator[Application]:
         shutdown_grace_seconds=2.0,
         reconciler_interval_seconds=0.0,
         certificate_sweep_interval_seconds=0.0,
+        # Off here: a promotion would change what other tests assert; tests/api/test_promotion.py
+        # runs its own server with the promoter on.
+        promotion_interval_seconds=0.0,
+        promotion_poll_seconds=0.0,
     )
     app = build_application(settings, engine=engine)
     app.start()

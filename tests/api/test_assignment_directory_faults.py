@@ -52,6 +52,9 @@ def faulty(engine: Engine) -> Iterator[FaultyWorld]:
         trainer_directory_target=f"127.0.0.1:{port}",
         # Keep the breaker out of these tests: each one scripts its own failures.
         directory_breaker_failures=1000,
+        # Nor promotion passes, which would spend the scripted failures on their own calls.
+        promotion_interval_seconds=0.0,
+        promotion_poll_seconds=0.0,
     )
     app = build_application(settings, engine=engine)
     app.start()

@@ -116,6 +116,8 @@ def sweeping_booking(engine: Engine) -> Iterator[booking_service_pb2_grpc.Bookin
         listen_addr="127.0.0.1:0",
         reconciler_interval_seconds=0.0,
         certificate_sweep_interval_seconds=0.2,
+        promotion_interval_seconds=0.0,
+        promotion_poll_seconds=0.0,
     )
     app = build_application(settings, engine=engine)
     app.start()

@@ -6,23 +6,14 @@ server: every purchase there is one these tests made.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-import grpc
 import pytest
 from booking.v1 import booking_service_pb2 as pb
-from booking.v1 import booking_service_pb2_grpc, trainer_directory_pb2_grpc
 from booking.v1 import common_pb2 as common
-from booking_server.app import Application, build_application
-from booking_server.config import load_settings
-from booking_server.db.engine import build_engine
-from booking_server.db.migrate import upgrade_to_head
-from sqlalchemy import Engine
 
-from tests.conftest import _create_database
+from tests.support.isolated import Isolated, isolated_server
 from tests.support.read_model import (
     assert_read_model_matches,
     execute,
@@ -34,45 +25,10 @@ from tests.support.read_model import (
 from tests.support.world import World, future_date, students
 
 
-@dataclass
-class Isolated:
-    app: Application
-    engine: Engine
-    booking: booking_service_pb2_grpc.BookingServiceStub
-    directory: trainer_directory_pb2_grpc.TrainerDirectoryServiceStub
-
-    def world(self) -> World:
-        world = World(booking=self.booking, directory=self.directory)
-        world.create_zone()
-        return world
-
-    def sync_all(self, max_purchases: int = 0) -> pb.SyncAllUnsyncedSessionsResponse:
-        return self.booking.SyncAllUnsyncedSessions(
-            pb.SyncAllUnsyncedSessionsRequest(max_purchases=max_purchases)
-        )
-
-
 @pytest.fixture
 def isolated(database_url: str) -> Iterator[Isolated]:
-    url = _create_database(database_url, f"booking_syncall_{uuid.uuid4().hex[:12]}")
-    engine = build_engine(url, pool_size=8)
-    upgrade_to_head(engine)
-    settings = replace(
-        load_settings({"BOOKING_LOG_LEVEL": "warning"}),
-        listen_addr="127.0.0.1:0",
-        reconciler_interval_seconds=0.0,
-        certificate_sweep_interval_seconds=0.0,
-    )
-    app = build_application(settings, engine=engine)
-    app.start()
-    with grpc.insecure_channel(f"127.0.0.1:{app.public.port}") as channel:
-        yield Isolated(
-            app,
-            engine,
-            booking_service_pb2_grpc.BookingServiceStub(channel),
-            trainer_directory_pb2_grpc.TrainerDirectoryServiceStub(channel),
-        )
-    app.stop()
+    with isolated_server(database_url) as server:
+        yield server
 
 
 def _assign(world: World, **fields: object) -> pb.AutoAssignTrainerResponse:

@@ -114,6 +114,8 @@ def test_every_kind_of_purchase_is_mirrored_field_by_field_by_a_server_in_new_yo
         "BOOKING_DATABASE_URL": database_url,
         "BOOKING_RECONCILER_INTERVAL_SECONDS": "0",
         "BOOKING_CERTIFICATE_SWEEP_INTERVAL_SECONDS": "0",
+        "BOOKING_PROMOTION_INTERVAL_SECONDS": "0",
+        "BOOKING_PROMOTION_POLL_SECONDS": "0",
         "BOOKING_LOG_LEVEL": "warning",
         "TZ": "America/New_York",
     }

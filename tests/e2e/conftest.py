@@ -16,8 +16,10 @@ import grpc
 import psycopg
 import pytest
 from booking.v1 import booking_service_pb2_grpc
-from booking_server.db.engine import to_psycopg_url
+from booking_server.db.engine import build_engine, to_psycopg_url
+from booking_server.db.migrate import upgrade_to_head
 from psycopg import sql
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from tests.support.processes import ServerProcess, serving
@@ -64,6 +66,15 @@ def empty_database_url(database_url: str) -> str:
     return create_empty_database(database_url)
 
 
+@pytest.fixture
+def fresh_engine(empty_database_url: str) -> Iterator[Engine]:
+    """An engine on `empty_database_url`, migrated: for servers that must not share rows."""
+    engine = build_engine(empty_database_url, pool_size=2)
+    upgrade_to_head(engine)
+    yield engine
+    engine.dispose()
+
+
 Stubs = tuple[booking_service_pb2_grpc.BookingServiceStub, booking_service_pb2_grpc.BookingServiceStub]
 
 
@@ -72,7 +83,13 @@ def replicas(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Two `booking-service serve` replicas sharing the test database, for one test module."""
-    env = {"BOOKING_DATABASE_URL": database_url}
+    # Promotion off: the races these modules run must not be joined by promotions of the
+    # purchases they leave waiting (tests/e2e/test_promotion_replicas.py runs it on purpose).
+    env = {
+        "BOOKING_DATABASE_URL": database_url,
+        "BOOKING_PROMOTION_INTERVAL_SECONDS": "0",
+        "BOOKING_PROMOTION_POLL_SECONDS": "0",
+    }
     log_dir = tmp_path_factory.mktemp("replicas")
     with serving(env, log_dir=log_dir, name="a") as first, serving(env, log_dir=log_dir, name="b") as second:
         yield first, second

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +10,6 @@ import grpc
 import pytest
 from booking.v1 import booking_service_pb2_grpc, trainer_directory_pb2_grpc
 from booking.v1 import common_pb2 as common
-from booking_server.db.engine import build_engine
-from booking_server.db.migrate import upgrade_to_head
 from sqlalchemy import Engine, text
 
 from tests.support.processes import ServerProcess, serving
@@ -23,14 +20,6 @@ PURCHASES = 12
 SESSIONS = 10
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def fresh_engine(empty_database_url: str) -> Iterator[Engine]:
-    engine = build_engine(empty_database_url, pool_size=2)
-    upgrade_to_head(engine)
-    yield engine
-    engine.dispose()
 
 
 def _scalars(engine: Engine, sql: str, **params: Any) -> list[Any]:

@@ -31,7 +31,11 @@ def replicas(
 ) -> Iterator[dict[str, grpc.Channel]]:
     """A channel to a replica per OS timezone."""
     log_dir = tmp_path_factory.mktemp("timezones")
-    env = {"BOOKING_DATABASE_URL": database_url}
+    env = {
+        "BOOKING_DATABASE_URL": database_url,
+        "BOOKING_PROMOTION_INTERVAL_SECONDS": "0",
+        "BOOKING_PROMOTION_POLL_SECONDS": "0",
+    }
     with (
         serving({**env, "TZ": OS_ZONES[0]}, log_dir=log_dir, name="new-york") as new_york,
         serving({**env, "TZ": OS_ZONES[1]}, log_dir=log_dir, name="kolkata") as kolkata,

@@ -1,4 +1,5 @@
-"""book_trainer_sessions on real PostgreSQL with real, concurrent transactions (docs/locking.md).
+"""book_trainer_sessions and the group locks on real PostgreSQL, with real concurrent
+transactions (docs/locking.md).
 
 These commit for real with fresh ids: what is tested is what one transaction sees of another.
 """
@@ -11,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
+from booking_server.db.group_locks import AdvisoryGroupLocks
 from booking_server.db.unit_of_work import SqlUnitOfWork
 from booking_server.services.ports.slots import Reservation
 from booking_server.services.unit_of_work import TransactionConflictError, UnitOfWork, UnitOfWorkFactory
@@ -158,3 +160,13 @@ def test_the_load_cap_does_not_count_the_purchase_being_reserved(committing: Uni
             uow.slots.reserve(trainer, purchase_id=purchase_id, sessions=sessions, load_cap=1)
             is Reservation.BOOKED
         )
+
+
+def test_a_group_lock_is_held_by_one_holder_at_a_time_across_connections(engine: Engine) -> None:
+    locks = AdvisoryGroupLocks(engine)
+    key = f"test:{uuid.uuid4()}"
+
+    with locks.hold(key, wait_seconds=0) as first, locks.hold(key, wait_seconds=0.2) as second:
+        assert (first, second) == (True, False)
+    with locks.hold(key, wait_seconds=0) as after:
+        assert after is True  # released when the first block ended

@@ -48,10 +48,15 @@ def refused(call: Callable[[], Any]) -> RichError:
 
 
 def capacity_events(engine: Engine, trainer_id: str) -> list[str]:
+    """The changes recorded as freeing this trainer's time (its own upserts left out)."""
     with engine.connect() as conn:
         return list(
             conn.execute(
-                text("SELECT cause FROM capacity_events WHERE trainer_id = :t ORDER BY id"), {"t": trainer_id}
+                text(
+                    "SELECT cause FROM capacity_events WHERE trainer_id = :t AND cause <> 'trainer_changed' "
+                    "ORDER BY id"
+                ),
+                {"t": trainer_id},
             ).scalars()
         )
 

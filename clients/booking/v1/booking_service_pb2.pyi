@@ -1342,3 +1342,57 @@ class SubstituteTrainerResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SubstituteTrainerResponse: _TypeAlias = SubstituteTrainerResponse  # noqa: Y015
+
+@_typing.final
+class PromoteWaitlistedRequest(_message.Message):
+    """Request of PromoteWaitlisted."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PURCHASE_ID_FIELD_NUMBER: _builtins.int
+    MAX_PURCHASES_FIELD_NUMBER: _builtins.int
+    purchase_id: _builtins.str
+    """One WAITLISTED purchase (UUID); empty = every waiting purchase, oldest first."""
+    max_purchases: _builtins.int
+    """At most this many purchases looked at; 0 = 200."""
+    def __init__(
+        self,
+        *,
+        purchase_id: _builtins.str = ...,
+        max_purchases: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_purchases", b"max_purchases", "purchase_id", b"purchase_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PromoteWaitlistedRequest: _TypeAlias = PromoteWaitlistedRequest  # noqa: Y015
+
+@_typing.final
+class PromoteWaitlistedResponse(_message.Message):
+    """Response of PromoteWaitlisted."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROMOTED_FIELD_NUMBER: _builtins.int
+    PURCHASES_TRIED_FIELD_NUMBER: _builtins.int
+    purchases_tried: _builtins.int
+    """Waiting purchases tried (those whose first session had started are not tried)."""
+    @_builtins.property
+    def promoted(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Purchase]:
+        """The purchases this pass promoted (now ASSIGNED, message "Trainer assigned from the waitlist")."""
+
+    def __init__(
+        self,
+        *,
+        promoted: _abc.Iterable[_common_pb2.Purchase] | None = ...,
+        purchases_tried: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["promoted", b"promoted", "purchases_tried", b"purchases_tried"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PromoteWaitlistedResponse: _TypeAlias = PromoteWaitlistedResponse  # noqa: Y015

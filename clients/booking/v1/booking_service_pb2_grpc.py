@@ -140,6 +140,11 @@ class BookingServiceStub:
                 request_serializer=booking_dot_v1_dot_booking__service__pb2.SubstituteTrainerRequest.SerializeToString,
                 response_deserializer=booking_dot_v1_dot_booking__service__pb2.SubstituteTrainerResponse.FromString,
                 _registered_method=True)
+        self.PromoteWaitlisted = channel.unary_unary(
+                '/booking.v1.BookingService/PromoteWaitlisted',
+                request_serializer=booking_dot_v1_dot_booking__service__pb2.PromoteWaitlistedRequest.SerializeToString,
+                response_deserializer=booking_dot_v1_dot_booking__service__pb2.PromoteWaitlistedResponse.FromString,
+                _registered_method=True)
 
 
 class BookingServiceServicer:
@@ -297,6 +302,14 @@ class BookingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PromoteWaitlisted(self, request, context):
+        """Runs a waitlist promotion pass now: one purchase, or every waiting purchase oldest first.
+        The service also promotes by itself after every change that may make room, and periodically.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BookingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -404,6 +417,11 @@ def add_BookingServiceServicer_to_server(servicer, server):
                     servicer.SubstituteTrainer,
                     request_deserializer=booking_dot_v1_dot_booking__service__pb2.SubstituteTrainerRequest.FromString,
                     response_serializer=booking_dot_v1_dot_booking__service__pb2.SubstituteTrainerResponse.SerializeToString,
+            ),
+            'PromoteWaitlisted': grpc.unary_unary_rpc_method_handler(
+                    servicer.PromoteWaitlisted,
+                    request_deserializer=booking_dot_v1_dot_booking__service__pb2.PromoteWaitlistedRequest.FromString,
+                    response_serializer=booking_dot_v1_dot_booking__service__pb2.PromoteWaitlistedResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -974,6 +992,33 @@ class BookingService:
             '/booking.v1.BookingService/SubstituteTrainer',
             booking_dot_v1_dot_booking__service__pb2.SubstituteTrainerRequest.SerializeToString,
             booking_dot_v1_dot_booking__service__pb2.SubstituteTrainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PromoteWaitlisted(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/booking.v1.BookingService/PromoteWaitlisted',
+            booking_dot_v1_dot_booking__service__pb2.PromoteWaitlistedRequest.SerializeToString,
+            booking_dot_v1_dot_booking__service__pb2.PromoteWaitlistedResponse.FromString,
             options,
             channel_credentials,
             insecure,

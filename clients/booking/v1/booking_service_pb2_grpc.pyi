@@ -82,6 +82,10 @@ class BookingServiceStub:
     named, or the best eligible one. All or nothing. A repeat of the purchase's latest
     substitution (same from_date, trainer_id and reason) answers as the first call did.
     """
+    PromoteWaitlisted: _grpc.UnaryUnaryMultiCallable[_booking_service_pb2.PromoteWaitlistedRequest, _booking_service_pb2.PromoteWaitlistedResponse]
+    """Runs a waitlist promotion pass now: one purchase, or every waiting purchase oldest first.
+    The service also promotes by itself after every change that may make room, and periodically.
+    """
 
 @_typing.type_check_only
 class BookingServiceAsyncStub(BookingServiceStub):
@@ -136,6 +140,10 @@ class BookingServiceAsyncStub(BookingServiceStub):
     """Moves every future session of an ASSIGNED purchase from a date on to another trainer: the one
     named, or the best eligible one. All or nothing. A repeat of the purchase's latest
     substitution (same from_date, trainer_id and reason) answers as the first call did.
+    """
+    PromoteWaitlisted: _aio.UnaryUnaryMultiCallable[_booking_service_pb2.PromoteWaitlistedRequest, _booking_service_pb2.PromoteWaitlistedResponse]  # type: ignore[assignment]
+    """Runs a waitlist promotion pass now: one purchase, or every waiting purchase oldest first.
+    The service also promotes by itself after every change that may make room, and periodically.
     """
 
 class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -314,6 +322,16 @@ class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
         """Moves every future session of an ASSIGNED purchase from a date on to another trainer: the one
         named, or the best eligible one. All or nothing. A repeat of the purchase's latest
         substitution (same from_date, trainer_id and reason) answers as the first call did.
+        """
+
+    @_abc_1.abstractmethod
+    def PromoteWaitlisted(
+        self,
+        request: _booking_service_pb2.PromoteWaitlistedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_booking_service_pb2.PromoteWaitlistedResponse, _abc.Awaitable[_booking_service_pb2.PromoteWaitlistedResponse]]:
+        """Runs a waitlist promotion pass now: one purchase, or every waiting purchase oldest first.
+        The service also promotes by itself after every change that may make room, and periodically.
         """
 
 def add_BookingServiceServicer_to_server(servicer: BookingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -202,6 +202,15 @@ class PurchaseRow(Base):
         Index("ix_purchases_status", "status"),
         Index("ix_purchases_trainer_id_status", "trainer_id", "status"),
         Index("ix_purchases_zone_id", "zone_id"),
+        # The waitlist promotion's work list: per zone and course, oldest first.
+        Index(
+            "ix_purchases_waitlisted_zone_course",
+            "zone_id",
+            "course_id",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'WAITLISTED'"),
+        ),
     )
 
 
@@ -288,10 +297,13 @@ class CapacityEventRow(Base):
     zone_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     course_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = _created_at()
+    # A replica's lease on the event while it promotes; NULL or past: free to claim.
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(
-            "cause IN ('purchase_cancelled', 'session_rescheduled', 'trainer_substituted', 'time_unblocked')",
+            "cause IN ('purchase_cancelled', 'session_rescheduled', 'trainer_substituted', 'time_unblocked', "
+            "'trainer_changed', 'zone_changed')",
             name="cause",
         ),
     )

@@ -20,6 +20,7 @@ from booking_server.services.cancel_purchase import CancelPurchase
 from booking_server.services.certificate_queries import CertificateQueries
 from booking_server.services.complete_session import CompleteSession
 from booking_server.services.issue_certificates import IssueCertificates
+from booking_server.services.promote_waitlisted import PromoteWaitlisted
 from booking_server.services.purchase_queries import PurchaseQueries
 from booking_server.services.reschedule_session import RescheduleSession
 from booking_server.services.substitute_trainer import SubstituteTrainer
@@ -51,6 +52,7 @@ class BookingServicer(
         cancel_purchase: CancelPurchase,
         reschedule_session: RescheduleSession,
         substitute_trainer: SubstituteTrainer,
+        promote_waitlisted: PromoteWaitlisted,
     ) -> None:
         self.zones = zones
         self.assign_trainer = assign_trainer
@@ -63,3 +65,4 @@ class BookingServicer(
         self.cancel_purchase = cancel_purchase
         self.reschedule_session = reschedule_session
         self.substitute_trainer = substitute_trainer
+        self.promote_waitlisted = promote_waitlisted

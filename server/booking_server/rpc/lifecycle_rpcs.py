@@ -8,6 +8,7 @@ from booking.v1 import booking_service_pb2 as pb
 from booking_server.rpc.assignment_rpcs import remaining_seconds
 from booking_server.rpc.converters.purchases import decision_to_proto, purchase_to_proto, session_to_proto
 from booking_server.services.cancel_purchase import CancelPurchase
+from booking_server.services.promote_waitlisted import PromoteWaitlisted
 from booking_server.services.reschedule_session import RescheduleSession
 from booking_server.services.substitute_trainer import SubstituteTrainer
 
@@ -16,6 +17,7 @@ class LifecycleRpcs:
     cancel_purchase: CancelPurchase
     reschedule_session: RescheduleSession
     substitute_trainer: SubstituteTrainer
+    promote_waitlisted: PromoteWaitlisted
 
     def CancelPurchase(  # noqa: N802 - gRPC method names are PascalCase
         self, request: pb.CancelPurchaseRequest, context: grpc.ServicerContext
@@ -49,4 +51,12 @@ class LifecycleRpcs:
             purchase=purchase_to_proto(result.purchase),
             sessions=[session_to_proto(s) for s in result.sessions],
             decision=decision_to_proto(result.decision),
+        )
+
+    def PromoteWaitlisted(  # noqa: N802
+        self, request: pb.PromoteWaitlistedRequest, context: grpc.ServicerContext
+    ) -> pb.PromoteWaitlistedResponse:
+        result = self.promote_waitlisted(purchase_id=request.purchase_id, max_purchases=request.max_purchases)
+        return pb.PromoteWaitlistedResponse(
+            promoted=[purchase_to_proto(p) for p in result.promoted], purchases_tried=result.tried
         )

@@ -34,8 +34,8 @@ from booking_server.services.ports.directory import (
     TrainerDirectoryUnavailableError,
 )
 from booking_server.services.ports.slots import Reservation
+from booking_server.services.ranking import rank_for_sessions
 from booking_server.services.reservation import reserve_first_ranked
-from booking_server.services.substitutes import rank_substitutes
 from booking_server.services.sync_sessions import SyncSessions, session_not_found
 from booking_server.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -156,7 +156,7 @@ class RescheduleSession:
         record = uow.zones.get(purchase.zone_id) if purchase.zone_id else None
         if record is None:
             raise _no_substitute()
-        choice = rank_substitutes(
+        choice = rank_for_sessions(
             uow,
             candidates=candidates,
             zone=record.zone,

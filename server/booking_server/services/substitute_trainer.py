@@ -40,9 +40,9 @@ from booking_server.services.ports.directory import (
 )
 from booking_server.services.ports.substitutions import StoredSubstitution
 from booking_server.services.purchase_queries import purchase_not_found
+from booking_server.services.ranking import rank_for_sessions
 from booking_server.services.reschedule_session import directory_unavailable
 from booking_server.services.reservation import Reserved, reserve_first_ranked
-from booking_server.services.substitutes import rank_substitutes
 from booking_server.services.sync_sessions import SyncSessions
 from booking_server.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -173,7 +173,7 @@ class SubstituteTrainer:
         assert record is not None  # an ASSIGNED purchase has its zone (a foreign key keeps it)
         # The current trainer is no substitute for itself, unless the caller names it.
         excluded = frozenset() if request.trainer_id else frozenset({purchase.trainer_id or ""})
-        choice = rank_substitutes(
+        choice = rank_for_sessions(
             uow,
             candidates=candidates,
             zone=record.zone,

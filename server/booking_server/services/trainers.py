@@ -17,6 +17,7 @@ from booking_server.domain.trainer_rules import (
     validate_trainer_ids,
     validate_trainer_list,
 )
+from booking_server.services.ports.capacity_events import CapacityCause
 from booking_server.services.unit_of_work import UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
@@ -91,6 +92,8 @@ class TrainerService:
         trainer = validate_trainer(draft)
         with self._uow_factory() as uow:
             record = uow.trainers.upsert(trainer)
+            if trainer.active:  # added, activated, certified, moved or given a higher cap: maybe room
+                uow.capacity_events.record(CapacityCause.TRAINER_CHANGED, trainer_ids=[trainer.trainer_id])
             uow.commit()
         log.info("trainer_upserted", trainer_id=trainer.trainer_id, courses=len(trainer.certified_course_ids))
         return record

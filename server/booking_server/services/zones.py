@@ -22,6 +22,7 @@ from booking_server.domain.zone_rules import (
     validate_zone_id,
     validate_zone_list,
 )
+from booking_server.services.ports.capacity_events import CapacityCause
 from booking_server.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
@@ -92,6 +93,8 @@ class ZoneService:
             record = uow.zones.replace(changes.apply(current.zone))
             if record is None:  # unreachable while the row is locked; kept for the type
                 raise _zone_not_found(changes.zone_id)
+            if record.zone.active:  # activated, moved or widened: its waiting purchases may fit now
+                uow.capacity_events.record_zone(CapacityCause.ZONE_CHANGED, zone_id=record.zone.zone_id)
             uow.commit()
         log.info("zone_updated", zone_id=changes.zone_id, fields=sorted(changes.paths))
         return record

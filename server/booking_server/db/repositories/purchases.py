@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Row, Table, and_, func, select, text, update
@@ -26,7 +26,12 @@ from booking_server.domain.model import (
 )
 from booking_server.domain.purchase import PurchaseOutcome, StoredPurchase, StoredSession
 from booking_server.domain.validation import AssignTrainerCommand
-from booking_server.services.ports.purchases import PurchaseCursor, PurchaseFilter
+from booking_server.services.ports.purchases import (
+    PurchaseCursor,
+    PurchaseFilter,
+    WaitingPurchase,
+    WaitlistQuery,
+)
 
 purchases = cast("Table", PurchaseRow.__table__)
 sessions_table = cast("Table", PurchaseSessionRow.__table__)
@@ -161,6 +166,24 @@ _MOVE_SESSION = text(
 )
 
 
+_WAITING = text(
+    """
+    SELECT p.id::text, p.zone_id::text, p.course_id::text,
+           (ps.session_date, ps.session_time) <= (CAST(:today AS date), CAST(:now_hhmm AS text)) AS passed
+    FROM purchases p
+    JOIN purchase_sessions ps ON ps.purchase_id = p.id AND ps.session_number = 1
+    WHERE p.status = 'WAITLISTED'
+      AND (CAST(:purchase_id AS uuid) IS NULL OR p.id = CAST(:purchase_id AS uuid))
+      AND (CAST(:zone_id AS uuid) IS NULL OR p.zone_id = CAST(:zone_id AS uuid))
+      AND (CAST(:course_ids AS uuid[]) IS NULL OR p.course_id = ANY(CAST(:course_ids AS uuid[])))
+      AND (NOT :any_zone_of_operator
+           OR p.franchise_id IS NOT DISTINCT FROM CAST(:franchise_id AS uuid))
+    ORDER BY p.created_at, p.id
+    LIMIT :limit
+    """
+)
+
+
 class SqlPurchaseRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -175,6 +198,19 @@ class SqlPurchaseRepository:
             _CANCEL, {"purchase_id": purchase_id, "reason": reason, "message": message}
         ).one()
         return to_purchase(row), list(row._mapping["cancelled_session_ids"])
+
+    def waiting(self, query: WaitlistQuery, *, now: datetime, limit: int) -> list[WaitingPurchase]:
+        params = {
+            "purchase_id": query.purchase_id,
+            "zone_id": query.zone_id,
+            "course_ids": list(query.course_ids) if query.course_ids is not None else None,
+            "any_zone_of_operator": query.any_zone_of_operator,
+            "franchise_id": query.operator_franchise_id,
+            "today": now.date(),
+            "now_hhmm": now.strftime("%H:%M"),
+            "limit": limit,
+        }
+        return [WaitingPurchase(*row) for row in self._conn.execute(_WAITING, params)]
 
     def move_session(self, session_id: str, *, new_date: date, new_time: str) -> StoredSession:
         row = self._conn.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from booking_server.domain.model import PurchaseStatus, ScheduledSession, WaitlistReason
@@ -28,6 +28,26 @@ class PurchaseCursor:
     purchase_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class WaitlistQuery:
+    """Which WAITLISTED purchases to look at (every one when nothing is set)."""
+
+    purchase_id: str | None = None
+    zone_id: str | None = None
+    # A trainer's reach: its courses, and its home zone or (none) every zone of its operator.
+    course_ids: tuple[str, ...] | None = None
+    operator_franchise_id: str | None = None
+    any_zone_of_operator: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingPurchase:
+    purchase_id: str
+    zone_id: str
+    course_id: str
+    first_session_passed: bool  # its first session has started: it is not tried any more
+
+
 class PurchaseRepository(Protocol):
     def get(self, purchase_id: str) -> StoredPurchase | None: ...
 
@@ -42,6 +62,11 @@ class PurchaseRepository(Protocol):
     def cancel(self, purchase_id: str, *, reason: str, message: str) -> tuple[StoredPurchase, list[str]]:
         """Mark it CANCELLED and cancel its scheduled and rescheduled sessions; the purchase and
         the ids of the sessions cancelled (their slots are the caller's to release)."""
+        ...
+
+    def waiting(self, query: WaitlistQuery, *, now: datetime, limit: int) -> list[WaitingPurchase]:
+        """WAITLISTED purchases matching the query, oldest first (create time, then id); `now`
+        is the civil wall-clock time that decides whether the first session has passed."""
         ...
 
     def move_session(self, session_id: str, *, new_date: date, new_time: str) -> StoredSession:

@@ -145,7 +145,7 @@ def downgrade() -> None:
     op.drop_table("capacity_events")
     op.drop_index("ix_purchase_substitutions_purchase_id_created_at", table_name="purchase_substitutions")
     op.drop_table("purchase_substitutions")
-    op.drop_constraint("ck_purchases_cancellation_reason_length", "purchases", type_="check")
+    op.drop_constraint(op.f("ck_purchases_cancellation_reason_length"), "purchases", type_="check")
     op.drop_column("purchase_sessions", "rescheduled_from")
     op.drop_column("purchase_sessions", "trainer_id")
     op.drop_column("purchases", "cancellation_reason")

@@ -1,9 +1,10 @@
-"""Who may take over sessions of an assigned purchase (product 4.2, 4.3): rules 1-7 and the
-ranking of 1.6, for those sessions only, and the reservation that tries them in order.
+"""Which trainers may take given stored sessions of a purchase: rules 1-7 and the ranking of
+1.6 for those sessions only (product 4.2, 4.3, 5).
 
-Used by RescheduleSession (one session at its new time) and SubstituteTrainer (the rest of a
-course). The sessions' own slots are left out of the calendars: a session does not conflict
-with itself. services/reservation.py then tries the ranked trainers.
+Used by RescheduleSession (one session at its new time), SubstituteTrainer (the rest of a
+course) and the waitlist promotion (every session of a waiting purchase). The sessions' own
+slots are left out of the calendars: a session does not conflict with itself.
+services/reservation.py then tries the ranked trainers.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from booking_server.services.reservation import RankedChoice
 from booking_server.services.unit_of_work import UnitOfWork
 
 
-def rank_substitutes(
+def rank_for_sessions(
     uow: UnitOfWork,
     *,
     candidates: CandidateList,
