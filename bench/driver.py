@@ -75,6 +75,10 @@ class Tally:
         if len(self.latencies) % SIZE_SAMPLE_EVERY == 0:
             self.response_bytes.append(response.ByteSize())
 
+    def record_suggestions(self, response: pb.SuggestAlternativesResponse, latency: float) -> None:
+        self.latencies.append(latency)
+        self.outcomes["SUGGESTED" if response.alternatives else "NO_ALTERNATIVE"] += 1
+
     def record_error(self, error: grpc.aio.AioRpcError, latency: float) -> None:
         self.latencies.append(latency)
         code = error.code().name
@@ -84,14 +88,30 @@ class Tally:
             examples.append(str(error.details())[:300])
 
 
+def as_suggestion(request: pb.AutoAssignTrainerRequest) -> pb.SuggestAlternativesRequest:
+    """The same request for SuggestAlternatives, default window and result count."""
+    suggestion = pb.SuggestAlternativesRequest()
+    suggestion.ParseFromString(request.SerializeToString())  # same field numbers for the shared fields
+    return suggestion
+
+
 async def _caller(
-    stub: booking_service_pb2_grpc.BookingServiceStub, workload: Workload, tally: Tally, end: float
+    stub: booking_service_pb2_grpc.BookingServiceStub,
+    workload: Workload,
+    tally: Tally,
+    end: float,
+    suggest: bool,
 ) -> None:
     while time.perf_counter() < end:
         request = workload.next_request()
         started = time.perf_counter()
         try:
             # The generated stub is typed for the sync API; on an aio channel the call is awaitable.
+            if suggest:
+                asked = stub.SuggestAlternatives(as_suggestion(request), timeout=CALL_DEADLINE_SECONDS)
+                suggestions = await cast("Awaitable[pb.SuggestAlternativesResponse]", asked)
+                tally.record_suggestions(suggestions, time.perf_counter() - started)
+                continue
             call = stub.AutoAssignTrainer(request, timeout=CALL_DEADLINE_SECONDS)
             response = await cast("Awaitable[pb.AutoAssignTrainerResponse]", call)
         except grpc.aio.AioRpcError as error:
@@ -101,14 +121,18 @@ async def _caller(
 
 
 async def _window(
-    stub: booking_service_pb2_grpc.BookingServiceStub, workload: Workload, callers: int, seconds: float
+    stub: booking_service_pb2_grpc.BookingServiceStub,
+    workload: Workload,
+    callers: int,
+    seconds: float,
+    suggest: bool = False,
 ) -> tuple[Tally, float]:
     """Run C callers until `seconds` pass; calls in flight then finish and count. Returns the
     tally and the elapsed time up to the last completion (the throughput denominator)."""
     tally = Tally()
     started = time.perf_counter()
     end = started + seconds
-    await asyncio.gather(*(_caller(stub, workload, tally, end) for _ in range(callers)))
+    await asyncio.gather(*(_caller(stub, workload, tally, end, suggest) for _ in range(callers)))
     return tally, time.perf_counter() - started
 
 
@@ -146,10 +170,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         stub = booking_service_pb2_grpc.BookingServiceStub(channel)
         # Warm-up, not counted: connections, the server's pool and caches, the loop itself.
         if args.warmup > 0:
-            await _window(stub, workload, args.callers, args.warmup)
+            await _window(stub, workload, args.callers, args.warmup, args.suggest)
         cpu_before = CpuSnapshot.take(args.server_pid, args.postmaster_pid)
         client_before = time.process_time()
-        tally, elapsed = await _window(stub, workload, args.callers, args.seconds)
+        tally, elapsed = await _window(stub, workload, args.callers, args.seconds, args.suggest)
         cpu = CpuSnapshot.take(args.server_pid, args.postmaster_pid).cores_used_since(cpu_before, elapsed)
         cpu["client_cores"] = round((time.process_time() - client_before) / elapsed, 2)
         # Whatever else ran on the machine meanwhile (other jobs, other users): a disturbed figure.
@@ -167,6 +191,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--validate-only", action="store_true")
+    parser.add_argument("--suggest", action="store_true", help="call SuggestAlternatives instead")
     parser.add_argument("--server-pid", type=int, default=0)
     parser.add_argument("--postmaster-pid", type=int, default=0)
     return parser.parse_args(argv)

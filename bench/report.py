@@ -82,6 +82,8 @@ def _performance_targets(results: Results) -> list[Target]:
     main = _phase(results, "main", "main")
     single = _phase(results, "main", "single")
     dry = _phase(results, "main", "dry_run")
+    dry_single = _phase(results, "main", "dry_single")
+    suggest = _phase(results, "main", "suggest_single")
     callers = _get(main, "callers")
     floor_tps = _fmt(_get(floors, "pgbench_multi", "tps"))
     floor_latency = _fmt(_get(floors, "pgbench_single", "latency_avg_ms"))
@@ -107,6 +109,14 @@ def _performance_targets(results: Results) -> list[Target]:
             150.0,
             False,
             f"p99 {_fmt(_get(main, 'latency_ms', 'p99'))} ms",
+        ),
+        Target(
+            "SuggestAlternatives p50 <= 5x a dry run's p50 (1 caller, default window)",
+            _ratio(_get(suggest, "latency_ms", "p50"), _get(dry_single, "latency_ms", "p50")),
+            5.0,
+            False,
+            f"suggest {_fmt(_get(suggest, 'latency_ms', 'p50'))} ms"
+            f" vs dry run {_fmt(_get(dry_single, 'latency_ms', 'p50'))} ms",
         ),
         Target(
             "dry-run throughput >= 3x real throughput (calls/s, same callers)",

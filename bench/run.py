@@ -45,6 +45,7 @@ class Phase:
     seconds: float
     validate_only: bool = False
     profiled: bool = False
+    suggest: bool = False  # SuggestAlternatives with the same requests
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,10 @@ def build_plan(args: argparse.Namespace) -> Plan:
     if args.smoke:
         return Plan(
             mode="smoke", zones=args.zones or 5, trainers=args.trainers or 50,
-            phases=(Phase("main", args.callers or 4, args.seconds or 3.0, profiled=args.profile),),
+            phases=(
+                Phase("main", args.callers or 4, args.seconds or 3.0, profiled=args.profile),
+                Phase("suggest_single", 1, 1.0, suggest=True),
+            ),
             scale_trainers=(), scale_phases=(), floors=False, pgbench_seconds=0, pgbench_single_seconds=0,
             grpc_floor_seconds=0, warmup=0.5, **common,
         )  # fmt: skip
@@ -91,6 +95,9 @@ def build_plan(args: argparse.Namespace) -> Plan:
         Phase("single", 1, 10.0),
         Phase("main", callers, args.seconds or 30.0, profiled=args.profile),
         Phase("dry_run", callers, 10.0, validate_only=True),
+        # SuggestAlternatives against a dry run, both at 1 caller: the cost of one call each.
+        Phase("dry_single", 1, 5.0, validate_only=True),
+        Phase("suggest_single", 1, 5.0, suggest=True),
     )
     return Plan(
         mode="full", zones=args.zones or 50, trainers=args.trainers or 2000, phases=phases,
@@ -163,6 +170,8 @@ def run_driver(
     ]  # fmt: skip
     if phase.validate_only:
         command.append("--validate-only")
+    if phase.suggest:
+        command.append("--suggest")
     timeout = phase.seconds + warmup + DRIVER_SLACK_SECONDS
     done = subprocess.run(
         command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False

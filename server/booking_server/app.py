@@ -37,6 +37,7 @@ from booking_server.services.promote_waitlisted import PromoteWaitlisted
 from booking_server.services.purchase_queries import PurchaseQueries
 from booking_server.services.reschedule_session import RescheduleSession
 from booking_server.services.substitute_trainer import SubstituteTrainer
+from booking_server.services.suggest_alternatives import SuggestAlternatives
 from booking_server.services.sync_sessions import SyncSessions
 from booking_server.services.trainer_schedule import TrainerSchedule
 from booking_server.services.trainers import TrainerService
@@ -164,6 +165,7 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
             uow_factory, directory=directory, clock=clock, sync=sync_sessions
         ),
         promote_waitlisted=promote,
+        suggest_alternatives=SuggestAlternatives(uow_factory=uow_factory, directory=directory, clock=clock),
         purchase_queries=PurchaseQueries(uow_factory),
         trainer_schedule=TrainerSchedule(uow_factory),
         sync_sessions=sync_sessions,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import grpc
 import pytest
 from booking.v1 import booking_service_pb2 as pb
@@ -185,3 +187,17 @@ def test_a_course_taught_by_two_trainers_earns_its_certificates_when_every_sessi
 
     assert [c.student_id for c in issued] == [response.purchase.students[0].id]
     assert issued[0].trainer_id == other
+
+
+def test_a_substitution_from_a_date_after_every_session_has_nothing_to_move(world: World) -> None:
+    current = world.add_trainer(north_km=1.0)
+    world.add_trainer(north_km=2.0)
+    response = assigned(world)
+    after_last = date.fromisoformat(response.sessions[-1].session_date) + timedelta(days=1)
+
+    error = refused(
+        lambda: _substitute(world, response.purchase.purchase_id, from_date=after_last.isoformat())
+    )
+
+    assert (error.code, error.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "NO_SESSIONS_TO_MOVE")
+    assert {s.trainer_id for s in sessions_of(world, response.purchase.purchase_id)} == {current}

@@ -2,7 +2,8 @@
 
 `python -m bench.run --smoke` starts its own embedded PostgreSQL and a real `booking-service
 serve`, seeds 5 zones and 50 trainers through the RPCs and drives AutoAssignTrainer for 3 s at
-4 callers from a separate process: a few seconds that prove `make bench` still works.
+4 callers from a separate process, then SuggestAlternatives for 1 s: a few seconds that prove
+`make bench` still works.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ def test_smoke_run_writes_the_expected_json(smoke_results: dict[str, Any]) -> No
     (world,) = smoke_results["worlds"]
     assert not WORLD_KEYS - world.keys()
     assert not PHASE_KEYS - world["phases"]["main"].keys()
+    suggest = world["phases"]["suggest_single"]
+    assert suggest["calls"] > 0
+    assert suggest["errors"] == {}
+    assert set(suggest["outcomes"]) <= {"SUGGESTED", "NO_ALTERNATIVE"}
     assert not {"p50", "p95", "p99"} - world["phases"]["main"]["latency_ms"].keys()
     assert {t["verdict"] for t in smoke_results["targets"]} <= {"PASS", "FAIL", "SKIP"}
 

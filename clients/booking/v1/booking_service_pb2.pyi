@@ -1396,3 +1396,147 @@ class PromoteWaitlistedResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PromoteWaitlistedResponse: _TypeAlias = PromoteWaitlistedResponse  # noqa: Y015
+
+@_typing.final
+class SuggestAlternativesRequest(_message.Message):
+    """Request of SuggestAlternatives: the AutoAssignTrainer request's fields with the same names,
+    numbers and validation (validate_only aside: nothing is ever written), plus the search bounds.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_ID_FIELD_NUMBER: _builtins.int
+    COURSE_ID_FIELD_NUMBER: _builtins.int
+    CLASS_TYPE_FIELD_NUMBER: _builtins.int
+    TOTAL_SESSIONS_FIELD_NUMBER: _builtins.int
+    DELIVERY_MODE_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
+    PREFERRED_TIME_SLOT_FIELD_NUMBER: _builtins.int
+    STUDENT_LOCATION_FIELD_NUMBER: _builtins.int
+    STUDENT_ADDRESS_FIELD_NUMBER: _builtins.int
+    STUDENTS_FIELD_NUMBER: _builtins.int
+    MAX_RESULTS_FIELD_NUMBER: _builtins.int
+    WINDOW_DAYS_FIELD_NUMBER: _builtins.int
+    booking_id: _builtins.str
+    """Caller's id for the purchase it is planning (UUID); nothing is stored under it."""
+    course_id: _builtins.str
+    """The course (UUID)."""
+    class_type: _common_pb2.ClassType.ValueType
+    """Class type."""
+    total_sessions: _builtins.int
+    """Number of sessions (1-100; the purchase rules allow 10, 20 or 30)."""
+    delivery_mode: _common_pb2.DeliveryMode.ValueType
+    """Delivery mode."""
+    start_date: _builtins.str
+    """The requested start date YYYY-MM-DD, not before today: alternatives start on it or later."""
+    preferred_time_slot: _builtins.str
+    """The requested daily time HH:MM: alternatives are within 3 hours of it, on a 20-minute grid."""
+    student_address: _builtins.str
+    """Optional postal address."""
+    max_results: _builtins.int
+    """At most this many alternatives, 1-20; 0 = 5."""
+    window_days: _builtins.int
+    """Start dates from start_date to this many days later (inclusive), 1-60; 0 = 14."""
+    @_builtins.property
+    def student_location(self) -> _common_pb2.GeoPoint:
+        """Where the student lives (required)."""
+
+    @_builtins.property
+    def students(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Student]:
+        """The students (at least one, unique ids)."""
+
+    def __init__(
+        self,
+        *,
+        booking_id: _builtins.str = ...,
+        course_id: _builtins.str = ...,
+        class_type: _common_pb2.ClassType.ValueType = ...,
+        total_sessions: _builtins.int = ...,
+        delivery_mode: _common_pb2.DeliveryMode.ValueType = ...,
+        start_date: _builtins.str = ...,
+        preferred_time_slot: _builtins.str = ...,
+        student_location: _common_pb2.GeoPoint | None = ...,
+        student_address: _builtins.str = ...,
+        students: _abc.Iterable[_common_pb2.Student] | None = ...,
+        max_results: _builtins.int = ...,
+        window_days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["student_location", b"student_location"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "class_type", b"class_type", "course_id", b"course_id", "delivery_mode", b"delivery_mode", "max_results", b"max_results", "preferred_time_slot", b"preferred_time_slot", "start_date", b"start_date", "student_address", b"student_address", "student_location", b"student_location", "students", b"students", "total_sessions", b"total_sessions", "window_days", b"window_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SuggestAlternativesRequest: _TypeAlias = SuggestAlternativesRequest  # noqa: Y015
+
+@_typing.final
+class Alternative(_message.Message):
+    """One schedule that would be assigned now."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_DATE_FIELD_NUMBER: _builtins.int
+    TIME_SLOT_FIELD_NUMBER: _builtins.int
+    TRAINER_ID_FIELD_NUMBER: _builtins.int
+    DISTANCE_KM_FIELD_NUMBER: _builtins.int
+    start_date: _builtins.str
+    """Start date YYYY-MM-DD (the schedule follows the delivery mode from it, as in AutoAssignTrainer)."""
+    time_slot: _builtins.str
+    """Daily time HH:MM."""
+    trainer_id: _builtins.str
+    """The trainer an AutoAssignTrainer with this start date and time would get now."""
+    distance_km: _builtins.float
+    """That trainer's distance to the student in km; 0 when the trainer has no location."""
+    def __init__(
+        self,
+        *,
+        start_date: _builtins.str = ...,
+        time_slot: _builtins.str = ...,
+        trainer_id: _builtins.str = ...,
+        distance_km: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["distance_km", b"distance_km", "start_date", b"start_date", "time_slot", b"time_slot", "trainer_id", b"trainer_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Alternative: _TypeAlias = Alternative  # noqa: Y015
+
+@_typing.final
+class SuggestAlternativesResponse(_message.Message):
+    """Response of SuggestAlternatives."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ALTERNATIVES_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    status: _common_pb2.PurchaseStatus.ValueType
+    """UNSPECIFIED when the search ran (alternatives may still be empty: nothing fits in the window).
+    PURCHASE_STATUS_INVALID_PURCHASE or PURCHASE_STATUS_SERVICE_NOT_AVAILABLE when no schedule can
+    help (a purchase rule fails, or no zone serves the student): alternatives is then empty and
+    message says why, as AutoAssignTrainer would store it.
+    """
+    message: _builtins.str
+    """With status: the reason ("HYBRID class type requires exactly 30 sessions", ...)."""
+    @_builtins.property
+    def alternatives(self) -> _containers.RepeatedCompositeFieldContainer[Global___Alternative]:
+        """Best first: the smallest shift of the start date, then of the time (earlier before later on a
+        tie), then the trainer's rank. The requested schedule itself is first when it is assignable.
+        """
+
+    def __init__(
+        self,
+        *,
+        alternatives: _abc.Iterable[Global___Alternative] | None = ...,
+        status: _common_pb2.PurchaseStatus.ValueType = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alternatives", b"alternatives", "message", b"message", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SuggestAlternativesResponse: _TypeAlias = SuggestAlternativesResponse  # noqa: Y015

@@ -145,6 +145,11 @@ class BookingServiceStub:
                 request_serializer=booking_dot_v1_dot_booking__service__pb2.PromoteWaitlistedRequest.SerializeToString,
                 response_deserializer=booking_dot_v1_dot_booking__service__pb2.PromoteWaitlistedResponse.FromString,
                 _registered_method=True)
+        self.SuggestAlternatives = channel.unary_unary(
+                '/booking.v1.BookingService/SuggestAlternatives',
+                request_serializer=booking_dot_v1_dot_booking__service__pb2.SuggestAlternativesRequest.SerializeToString,
+                response_deserializer=booking_dot_v1_dot_booking__service__pb2.SuggestAlternativesResponse.FromString,
+                _registered_method=True)
 
 
 class BookingServiceServicer:
@@ -310,6 +315,14 @@ class BookingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SuggestAlternatives(self, request, context):
+        """Writes nothing: when the requested schedule finds no trainer (or anyway), which start dates and
+        time slots nearby would, each with the trainer an AutoAssignTrainer would get now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BookingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -422,6 +435,11 @@ def add_BookingServiceServicer_to_server(servicer, server):
                     servicer.PromoteWaitlisted,
                     request_deserializer=booking_dot_v1_dot_booking__service__pb2.PromoteWaitlistedRequest.FromString,
                     response_serializer=booking_dot_v1_dot_booking__service__pb2.PromoteWaitlistedResponse.SerializeToString,
+            ),
+            'SuggestAlternatives': grpc.unary_unary_rpc_method_handler(
+                    servicer.SuggestAlternatives,
+                    request_deserializer=booking_dot_v1_dot_booking__service__pb2.SuggestAlternativesRequest.FromString,
+                    response_serializer=booking_dot_v1_dot_booking__service__pb2.SuggestAlternativesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1019,6 +1037,33 @@ class BookingService:
             '/booking.v1.BookingService/PromoteWaitlisted',
             booking_dot_v1_dot_booking__service__pb2.PromoteWaitlistedRequest.SerializeToString,
             booking_dot_v1_dot_booking__service__pb2.PromoteWaitlistedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SuggestAlternatives(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/booking.v1.BookingService/SuggestAlternatives',
+            booking_dot_v1_dot_booking__service__pb2.SuggestAlternativesRequest.SerializeToString,
+            booking_dot_v1_dot_booking__service__pb2.SuggestAlternativesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -86,6 +86,10 @@ class BookingServiceStub:
     """Runs a waitlist promotion pass now: one purchase, or every waiting purchase oldest first.
     The service also promotes by itself after every change that may make room, and periodically.
     """
+    SuggestAlternatives: _grpc.UnaryUnaryMultiCallable[_booking_service_pb2.SuggestAlternativesRequest, _booking_service_pb2.SuggestAlternativesResponse]
+    """Writes nothing: when the requested schedule finds no trainer (or anyway), which start dates and
+    time slots nearby would, each with the trainer an AutoAssignTrainer would get now.
+    """
 
 @_typing.type_check_only
 class BookingServiceAsyncStub(BookingServiceStub):
@@ -144,6 +148,10 @@ class BookingServiceAsyncStub(BookingServiceStub):
     PromoteWaitlisted: _aio.UnaryUnaryMultiCallable[_booking_service_pb2.PromoteWaitlistedRequest, _booking_service_pb2.PromoteWaitlistedResponse]  # type: ignore[assignment]
     """Runs a waitlist promotion pass now: one purchase, or every waiting purchase oldest first.
     The service also promotes by itself after every change that may make room, and periodically.
+    """
+    SuggestAlternatives: _aio.UnaryUnaryMultiCallable[_booking_service_pb2.SuggestAlternativesRequest, _booking_service_pb2.SuggestAlternativesResponse]  # type: ignore[assignment]
+    """Writes nothing: when the requested schedule finds no trainer (or anyway), which start dates and
+    time slots nearby would, each with the trainer an AutoAssignTrainer would get now.
     """
 
 class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -332,6 +340,16 @@ class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_booking_service_pb2.PromoteWaitlistedResponse, _abc.Awaitable[_booking_service_pb2.PromoteWaitlistedResponse]]:
         """Runs a waitlist promotion pass now: one purchase, or every waiting purchase oldest first.
         The service also promotes by itself after every change that may make room, and periodically.
+        """
+
+    @_abc_1.abstractmethod
+    def SuggestAlternatives(
+        self,
+        request: _booking_service_pb2.SuggestAlternativesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_booking_service_pb2.SuggestAlternativesResponse, _abc.Awaitable[_booking_service_pb2.SuggestAlternativesResponse]]:
+        """Writes nothing: when the requested schedule finds no trainer (or anyway), which start dates and
+        time slots nearby would, each with the trainer an AutoAssignTrainer would get now.
         """
 
 def add_BookingServiceServicer_to_server(servicer: BookingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

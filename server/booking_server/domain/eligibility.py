@@ -83,31 +83,42 @@ def intervals_overlap(a: BusyInterval, b: BusyInterval) -> bool:
 def first_conflicting_session(
     sessions: Iterable[ScheduledSession], busy: Iterable[BusyInterval]
 ) -> ScheduledSession | None:
-    """The chronologically first session that overlaps any busy interval, or None.
+    """The chronologically first session that overlaps any busy interval, or None."""
+    return Calendar(busy).first_conflict(sessions)
 
-    Sorts both sides and sweeps once, O((n + m) log(n + m)), because a trainer with a
-    long history has thousands of slots against up to a hundred sessions.
+
+class Calendar:
+    """A trainer's busy intervals merged once, to check many schedules against (rule 6).
+
+    A check sorts the sessions and sweeps once, O((n + m) log n), because a trainer with a long
+    history has thousands of slots against up to a hundred sessions.
     """
-    starts, ends = _merged(busy)
-    if not starts:
-        return None
-    timed = sorted(
-        ((s.start_minute, s.end_minute, s) for s in sessions),
-        key=lambda item: (item[0], item[2].session_number),
-    )
-    index = 0
-    for start, end, session in timed:
-        if end <= start:
-            continue  # an empty session occupies nothing
-        # Merged intervals are disjoint and sorted, and session starts only grow, so an
-        # interval that ended before this session cannot touch any later one either.
-        while index < len(ends) and ends[index] <= start:
-            index += 1
-        if index == len(ends):
+
+    def __init__(self, busy: Iterable[BusyInterval]) -> None:
+        self._starts, self._ends = _merged(busy)
+
+    def first_conflict(self, sessions: Iterable[ScheduledSession]) -> ScheduledSession | None:
+        """The chronologically first session that overlaps a busy interval, or None."""
+        starts, ends = self._starts, self._ends
+        if not starts:
             return None
-        if starts[index] < end:
-            return session
-    return None
+        timed = sorted(
+            ((s.start_minute, s.end_minute, s) for s in sessions),
+            key=lambda item: (item[0], item[2].session_number),
+        )
+        index = 0
+        for start, end, session in timed:
+            if end <= start:
+                continue  # an empty session occupies nothing
+            # Merged intervals are disjoint and sorted, and session starts only grow, so an
+            # interval that ended before this session cannot touch any later one either.
+            while index < len(ends) and ends[index] <= start:
+                index += 1
+            if index == len(ends):
+                return None
+            if starts[index] < end:
+                return session
+        return None
 
 
 def _merged(busy: Iterable[BusyInterval]) -> tuple[list[int], list[int]]:
@@ -331,6 +342,11 @@ def _availability_failure(
             f"{conflict.session_date.isoformat()} {conflict.session_time} "
             f"session {conflict.session_number} overlaps a booked or blocked slot",
         )
+    return load_cap_failure(candidate, load)
+
+
+def load_cap_failure(candidate: TrainerCandidate, load: int) -> _Failure | None:
+    """Rule 7: below the load cap the directory gives (0: no cap)."""
     cap = candidate.max_active_purchases
     if cap > 0 and load >= cap:
         return RejectionReason.LOAD_CAP, f"trainer has {load} active purchases, cap is {cap}"

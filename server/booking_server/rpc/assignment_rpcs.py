@@ -11,9 +11,11 @@ from booking_server.rpc.converters.purchases import (
     purchase_status_from_proto,
     purchase_to_proto,
     session_to_proto,
+    suggestions_to_proto,
 )
 from booking_server.services.assign_trainer import AssignTrainer
 from booking_server.services.purchase_queries import PurchaseQueries
+from booking_server.services.suggest_alternatives import SuggestAlternatives
 
 # grpc reports "no deadline" as a huge number of seconds; anything above this means none.
 _NO_DEADLINE_SECONDS = 1e6
@@ -26,6 +28,7 @@ def remaining_seconds(context: grpc.ServicerContext) -> float | None:
 
 class AssignmentRpcs:
     assign_trainer: AssignTrainer
+    suggest_alternatives: SuggestAlternatives
     purchase_queries: PurchaseQueries
 
     def AutoAssignTrainer(  # noqa: N802 - gRPC method names are PascalCase
@@ -35,6 +38,17 @@ class AssignmentRpcs:
             assignment_request_from_proto(request), budget_seconds=remaining_seconds(context)
         )
         return assignment_result_to_proto(result)
+
+    def SuggestAlternatives(  # noqa: N802
+        self, request: pb.SuggestAlternativesRequest, context: grpc.ServicerContext
+    ) -> pb.SuggestAlternativesResponse:
+        found = self.suggest_alternatives(
+            assignment_request_from_proto(request),
+            max_results=request.max_results,
+            window_days=request.window_days,
+            budget_seconds=remaining_seconds(context),
+        )
+        return suggestions_to_proto(found)
 
     def GetPurchase(  # noqa: N802
         self, request: pb.GetPurchaseRequest, context: grpc.ServicerContext

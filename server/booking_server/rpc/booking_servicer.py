@@ -24,6 +24,7 @@ from booking_server.services.promote_waitlisted import PromoteWaitlisted
 from booking_server.services.purchase_queries import PurchaseQueries
 from booking_server.services.reschedule_session import RescheduleSession
 from booking_server.services.substitute_trainer import SubstituteTrainer
+from booking_server.services.suggest_alternatives import SuggestAlternatives
 from booking_server.services.sync_sessions import SyncSessions
 from booking_server.services.trainer_schedule import TrainerSchedule
 from booking_server.services.zones import ZoneService
@@ -53,6 +54,7 @@ class BookingServicer(
         reschedule_session: RescheduleSession,
         substitute_trainer: SubstituteTrainer,
         promote_waitlisted: PromoteWaitlisted,
+        suggest_alternatives: SuggestAlternatives,
     ) -> None:
         self.zones = zones
         self.assign_trainer = assign_trainer
@@ -66,3 +68,4 @@ class BookingServicer(
         self.reschedule_session = reschedule_session
         self.substitute_trainer = substitute_trainer
         self.promote_waitlisted = promote_waitlisted
+        self.suggest_alternatives = suggest_alternatives

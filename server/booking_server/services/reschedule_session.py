@@ -18,7 +18,6 @@ import structlog
 from booking_server.domain.errors import (
     FailedPreconditionError,
     FieldViolation,
-    UnavailableError,
     require_no_violations,
 )
 from booking_server.domain.lifecycle import MOVABLE_STATUSES, NewTime, check_new_time, is_movable
@@ -32,6 +31,7 @@ from booking_server.services.ports.directory import (
     CandidateList,
     TrainerDirectory,
     TrainerDirectoryUnavailableError,
+    directory_unavailable,
 )
 from booking_server.services.ports.slots import Reservation
 from booking_server.services.ranking import rank_for_sessions
@@ -51,12 +51,6 @@ class _TrainerBusy:
 
 def slot_overlap() -> FailedPreconditionError:
     return FailedPreconditionError("the trainer is not free at the new time", reason="SLOT_OVERLAP")
-
-
-def directory_unavailable() -> UnavailableError:
-    return UnavailableError(
-        "the trainer directory could not be read; try again", reason="TRAINER_DIRECTORY_UNAVAILABLE"
-    )
 
 
 class RescheduleSession:

@@ -37,11 +37,11 @@ from booking_server.services.ports.directory import (
     CandidateList,
     TrainerDirectory,
     TrainerDirectoryUnavailableError,
+    directory_unavailable,
 )
 from booking_server.services.ports.substitutions import StoredSubstitution
 from booking_server.services.purchase_queries import purchase_not_found
 from booking_server.services.ranking import rank_for_sessions
-from booking_server.services.reschedule_session import directory_unavailable
 from booking_server.services.reservation import Reserved, reserve_first_ranked
 from booking_server.services.sync_sessions import SyncSessions
 from booking_server.services.unit_of_work import UnitOfWork, UnitOfWorkFactory

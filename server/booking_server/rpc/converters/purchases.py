@@ -20,6 +20,7 @@ from booking_server.domain.purchase import AssignmentDecision, AssignmentResult,
 from booking_server.domain.validation import AssignmentRequest
 from booking_server.rpc.converters.common import geo_to_proto, timestamp_or_none
 from booking_server.rpc.converters.zones import zone_to_proto
+from booking_server.services.suggest_alternatives import Suggestions
 
 _CLASS_TYPES: dict[common_pb2.ClassType.ValueType, ClassType] = {
     common_pb2.CLASS_TYPE_ONE_ON_ONE: ClassType.ONE_ON_ONE,
@@ -63,7 +64,10 @@ def purchase_status_from_proto(value: common_pb2.PurchaseStatus.ValueType) -> Pu
     return _PURCHASE_STATUSES.get(value)
 
 
-def assignment_request_from_proto(request: pb.AutoAssignTrainerRequest) -> AssignmentRequest:
+def assignment_request_from_proto(
+    request: pb.AutoAssignTrainerRequest | pb.SuggestAlternativesRequest,
+) -> AssignmentRequest:
+    """The two requests share these fields, names and numbers (SuggestAlternatives never writes)."""
     location = request.student_location
     return AssignmentRequest(
         booking_id=request.booking_id,
@@ -79,7 +83,7 @@ def assignment_request_from_proto(request: pb.AutoAssignTrainerRequest) -> Assig
         ),
         student_address=request.student_address,
         students=tuple(Student(id=s.id, name=s.name, email=s.email, phone=s.phone) for s in request.students),
-        validate_only=request.validate_only,
+        validate_only=isinstance(request, pb.AutoAssignTrainerRequest) and request.validate_only,
     )
 
 
@@ -157,4 +161,22 @@ def assignment_result_to_proto(result: AssignmentResult) -> pb.AutoAssignTrainer
         purchase=purchase_to_proto(result.purchase),
         sessions=[session_to_proto(s) for s in result.sessions],
         decision=decision_to_proto(result.decision),
+    )
+
+
+def suggestions_to_proto(found: Suggestions) -> pb.SuggestAlternativesResponse:
+    return pb.SuggestAlternativesResponse(
+        alternatives=[
+            pb.Alternative(
+                start_date=a.start_date.isoformat(),
+                time_slot=a.time_slot,
+                trainer_id=a.trainer_id,
+                distance_km=a.distance_km or 0.0,
+            )
+            for a in found.alternatives
+        ],
+        status=_PURCHASE_STATUS_NUMBERS[found.status]
+        if found.status
+        else common_pb2.PURCHASE_STATUS_UNSPECIFIED,
+        message=found.message,
     )

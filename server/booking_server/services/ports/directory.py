@@ -6,11 +6,19 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from booking_server.domain.eligibility import Screening, place_candidates
+from booking_server.domain.errors import UnavailableError
 from booking_server.domain.model import TrainerCandidate, Zone
 
 
 class TrainerDirectoryUnavailableError(Exception):
     """The candidates could not be read: retries exhausted, a non-transient error, or breaker open."""
+
+
+def directory_unavailable() -> UnavailableError:
+    """What a caller sees when a use case cannot go on without the directory (nothing changed)."""
+    return UnavailableError(
+        "the trainer directory could not be read; try again", reason="TRAINER_DIRECTORY_UNAVAILABLE"
+    )
 
 
 @dataclass(frozen=True, slots=True)
