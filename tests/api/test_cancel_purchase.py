@@ -157,3 +157,44 @@ def test_bad_input_and_unknown_purchases_are_refused_with_their_reasons(world: W
         {"purchase_id", "reason"},
     )
     assert (unknown.code, unknown.reason) == (grpc.StatusCode.NOT_FOUND, "PURCHASE_NOT_FOUND")
+
+
+def test_an_allocation_cancelled_here_is_reopened_by_a_later_purchase_but_not_one_the_admin_side_cancelled(
+    world: World, engine: Engine
+) -> None:
+    trainer_id = world.add_trainer()
+    student = common.Student(id=new_id(), name="Asha")
+    first = assigned(world, students=[student], start_date=future_date(30))
+    _cancel(world, first.purchase.purchase_id)
+    assert allocation_statuses(engine, student.id) == {trainer_id: "cancelled"}
+
+    later = assigned(world, students=[student], start_date=future_date(60))
+    assert allocation_statuses(engine, student.id) == {trainer_id: "approved"}  # ours: reopened
+
+    with engine.begin() as conn:  # now the admin side closes it
+        conn.exec_driver_sql(
+            "UPDATE trainer_allocations SET status = 'cancelled' WHERE student_id = %s", (student.id,)
+        )
+    session = later.sessions[0]
+    world.booking.RescheduleSession(
+        pb.RescheduleSessionRequest(session_id=session.session_id, new_date=future_date(90), new_time="08:00")
+    )
+    assert allocation_statuses(engine, student.id) == {trainer_id: "cancelled"}  # theirs: left alone
+
+
+def test_a_session_the_read_model_says_was_taught_is_kept_as_completed(world: World, engine: Engine) -> None:
+    trainer_id = world.add_trainer()
+    response = assigned(world)
+    taught = response.sessions[0]
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE tutoring_sessions SET status = 'completed' WHERE purchase_session_id = %s",
+            (taught.session_id,),
+        )
+
+    _cancel(world, response.purchase.purchase_id)
+
+    statuses = [s.status for s in sessions_of(world, response.purchase.purchase_id)]
+    assert statuses == [common.SESSION_STATUS_COMPLETED] + [common.SESSION_STATUS_CANCELLED] * 9
+    kept = schedule(world, trainer_id, around=taught.session_date)
+    assert [s.session_id for s in kept] == [taught.session_id]

@@ -189,3 +189,21 @@ def test_the_sweep_heals_a_directory_outage_and_sees_an_external_directorys_new_
             assert promoted.waitlist_reason == common.WAITLIST_REASON_UNSPECIFIED
     finally:
         directory_server.stop(None).wait()
+
+
+def test_purchases_whose_first_session_started_never_crowd_out_the_ones_still_to_serve(
+    quiet: Isolated,
+) -> None:
+    world = quiet.world()
+    today = date.today().isoformat()
+    started = world.booking.AutoAssignTrainer(
+        world.request(start_date=today, preferred_time_slot="00:00")
+    ).purchase
+    if started.status != common.PURCHASE_STATUS_WAITLISTED:
+        pytest.skip("the business date is already tomorrow here")
+    waiting = world.booking.AutoAssignTrainer(world.request(start_date=future_date(20))).purchase
+    world.add_trainer()
+
+    result = quiet.booking.PromoteWaitlisted(pb.PromoteWaitlistedRequest(max_purchases=1))
+
+    assert [p.purchase_id for p in result.promoted] == [waiting.purchase_id]

@@ -163,3 +163,20 @@ def test_past_and_malformed_targets_are_invalid_argument_on_their_field(world: W
     assert (past.code, set(past.violations)) == (grpc.StatusCode.INVALID_ARGUMENT, {"new_date"})
     assert set(malformed.violations) == {"session_id", "new_date", "new_time"}
     assert (unknown.code, unknown.reason) == (grpc.StatusCode.NOT_FOUND, "SESSION_NOT_FOUND")
+
+
+def test_a_session_cannot_move_onto_another_session_of_its_purchase_even_with_a_substitute(
+    world: World,
+) -> None:
+    world.add_trainer(north_km=1.0)
+    world.add_trainer(north_km=2.0)  # free: it could take the moved session, but the students are busy
+    response = assigned(world)
+    second = response.sessions[1]
+
+    error = refused(
+        lambda: _move(
+            world, response.sessions[0].session_id, second.session_date, "16:20", allow_substitute=True
+        )
+    )
+
+    assert (error.code, error.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "SLOT_OVERLAP")

@@ -10,7 +10,13 @@ from datetime import date
 from types import TracebackType
 from typing import Any, Self
 
-from booking_server.domain.model import BusyInterval, PurchaseStatus, ScheduledSession, WaitlistReason
+from booking_server.domain.model import (
+    BusyInterval,
+    PurchaseStatus,
+    ScheduledSession,
+    TrainerCandidate,
+    WaitlistReason,
+)
 from booking_server.domain.purchase import AssignmentDecision, PurchaseOutcome, StoredPurchase, StoredSession
 from booking_server.domain.slots import SlotStatus, TrainerSlot
 from booking_server.domain.validation import AssignTrainerCommand
@@ -258,3 +264,9 @@ class FakeDirectory:
         if self.unavailable:
             raise TrainerDirectoryUnavailableError("directory down")
         return self.candidates
+
+    def get_candidate(self, trainer_id: str, *, budget_seconds: float | None) -> TrainerCandidate | None:
+        self.calls += 1
+        if self.unavailable:
+            raise TrainerDirectoryUnavailableError("directory down")
+        return next((c for c in self.candidates.candidates if c.trainer_id == trainer_id), None)

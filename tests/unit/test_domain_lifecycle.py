@@ -86,3 +86,12 @@ def test_a_reason_may_hold_500_characters() -> None:
     assert violations == []
     check_reason("x" * 501, violations)
     assert [v.field for v in violations] == ["reason"]
+
+
+@pytest.mark.parametrize("reason", ["moved\x00away", "tab\there", "bell\x07"])
+def test_a_reason_with_control_characters_is_refused(reason: str) -> None:
+    violations: list[FieldViolation] = []
+
+    check_reason(reason, violations)
+
+    assert [v.field for v in violations] == ["reason"]

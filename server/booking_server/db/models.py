@@ -266,6 +266,16 @@ class PurchaseDecisionRow(Base):
     decision: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
 
 
+class AllocationCancellationRow(Base):
+    """An allocation this service cancelled (with a purchase): the only kind a later sync reopens."""
+
+    __tablename__ = "allocation_cancellations"
+
+    allocation_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("trainer_allocations.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class PurchaseSubstitutionRow(Base):
     """A SubstituteTrainer answer: a repeat of a purchase's latest substitution returns it."""
 

@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from booking_server.domain.eligibility import intervals_overlap
 from booking_server.domain.errors import FieldViolation
-from booking_server.domain.model import PurchaseStatus, SessionStatus, civil_minutes
+from booking_server.domain.model import BusyInterval, PurchaseStatus, SessionStatus, civil_minutes
 from booking_server.domain.purchase import StoredSession
-from booking_server.domain.validation import TIME_SLOT_PATTERN, parse_date_field
+from booking_server.domain.validation import TIME_SLOT_PATTERN, has_control_characters, parse_date_field
 
 CANCELLABLE = frozenset({PurchaseStatus.ASSIGNED, PurchaseStatus.WAITLISTED})
 MOVABLE_STATUSES = frozenset({SessionStatus.SCHEDULED, SessionStatus.RESCHEDULED})
@@ -39,6 +40,20 @@ def movable_from(
 ) -> tuple[StoredSession, ...]:
     """The sessions a substitution moves: movable ones on or after `from_date`."""
     return tuple(s for s in sessions if s.session_date >= from_date and is_movable(s, now=now))
+
+
+def overlaps_another_session(
+    sessions: Iterable[StoredSession], *, moved: StoredSession, day: date, time: str
+) -> bool:
+    """Whether the moved session's new interval overlaps another session of its purchase that
+    still takes place (its students cannot be in two lessons at once)."""
+    start = civil_minutes(day, time)
+    interval = BusyInterval(start, start + moved.duration_minutes)
+    return any(
+        intervals_overlap(interval, BusyInterval(s.as_scheduled().start_minute, s.as_scheduled().end_minute))
+        for s in sessions
+        if s.session_id != moved.session_id and s.status != SessionStatus.CANCELLED
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +86,5 @@ def check_new_time(
 def check_reason(reason: str, violations: list[FieldViolation]) -> None:
     if len(reason) > MAX_REASON_CHARS:
         violations.append(FieldViolation("reason", f"must be at most {MAX_REASON_CHARS} characters"))
+    elif has_control_characters(reason):
+        violations.append(FieldViolation("reason", "must not contain control characters"))

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -90,6 +91,12 @@ class AssignTrainerCommand:
         }
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether `text` holds NUL or another control character (product 1.1): PostgreSQL refuses
+    NUL in text, and the others have no place in a name, a reason or an address."""
+    return any(unicodedata.category(character) == "Cc" for character in text)
 
 
 def is_uuid(text: str) -> bool:

@@ -39,6 +39,10 @@ def build_promoter(
         if not events or should_stop():
             return False
         result = promote.react(events)
+        if result.unfinished:
+            # Kept: claimed again when the lease runs out; the sweep covers the meantime.
+            log.warning("promotion_triggers_kept", events=len(events), promoted=len(result.promoted))
+            return False
         with uow_factory() as uow:
             uow.capacity_events.remove([e.event_id for e in events])
             uow.commit()

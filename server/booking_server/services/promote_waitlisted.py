@@ -5,8 +5,9 @@ tries them oldest first (create time, then id) under a lock on that group held a
 so a younger purchase is never tried before an older one of its group in the same pass and can
 never take a trainer the older one could have had. A try is the assignment decision of section 1
 on the purchase's stored sessions: rules 1-7, the ranking, the all-or-nothing reservation,
-the read-model sync, in one transaction on the purchase row taken with SKIP LOCKED (a purchase
-someone else is changing is left alone; it is promoted once whoever tries it).
+the read-model sync, in one transaction on the purchase row (re-checked under its lock, so it is
+promoted once whoever tries it; a purchase that stays locked ends its group's pass there, so no
+younger purchase goes before it).
 
 Passes come from three places: capacity events (a freeing change or a directory or zone change,
 written in that change's transaction; jobs/promotion.py claims them), the periodic sweep, and
@@ -23,7 +24,7 @@ import structlog
 from booking_server.domain.errors import FieldViolation, require_no_violations
 from booking_server.domain.model import PurchaseStatus
 from booking_server.domain.purchase import StoredPurchase
-from booking_server.domain.validation import validate_uuid_field
+from booking_server.domain.validation import is_uuid, validate_uuid_field
 from booking_server.services.clock import Clock
 from booking_server.services.conflict_retry import Deadline, retrying_conflicts
 from booking_server.services.ports.capacity_events import CapacityEvent
@@ -37,7 +38,7 @@ from booking_server.services.ports.purchases import WaitingPurchase, WaitlistQue
 from booking_server.services.ranking import rank_for_sessions
 from booking_server.services.reservation import reserve_first_ranked
 from booking_server.services.sync_sessions import SyncSessions
-from booking_server.services.unit_of_work import UnitOfWorkFactory
+from booking_server.services.unit_of_work import TransactionConflictError, UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
 
@@ -45,8 +46,9 @@ PROMOTED_MESSAGE = "Trainer assigned from the waitlist"
 DEFAULT_MAX_PURCHASES = 200
 # How long a pass waits for another replica's pass over the same group: a pass started before
 # a freeing change may already be past the purchase that change can serve, so a pass reacting
-# to the change waits its turn rather than skip the group. A sweep does not wait.
-REACTION_WAIT_SECONDS = 10.0
+# to the change waits its turn rather than skip the group (and, past this, keeps its triggers
+# for another try). A sweep does not wait.
+REACTION_WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +56,16 @@ class PassResult:
     promoted: tuple[StoredPurchase, ...] = ()
     tried: int = 0
     skipped_past: int = 0  # waiting purchases whose first session has started: never tried
+    # A group this pass could not finish (another pass held it too long, the directory was down,
+    # a purchase stayed locked): its triggers must be kept for another try.
+    unfinished: bool = False
 
     def __add__(self, other: PassResult) -> PassResult:
         return PassResult(
-            self.promoted + other.promoted, self.tried + other.tried, self.skipped_past + other.skipped_past
+            self.promoted + other.promoted,
+            self.tried + other.tried,
+            self.skipped_past + other.skipped_past,
+            self.unfinished or other.unfinished,
         )
 
 
@@ -86,22 +94,21 @@ class PromoteWaitlisted:
             violations.append(FieldViolation("max_purchases", "must be 0 (default) or more"))
         require_no_violations(violations)
         query = WaitlistQuery(purchase_id=purchase_id.lower() or None)
-        waiting = self._waiting([query], limit=max_purchases or DEFAULT_MAX_PURCHASES)
-        return self._pass(waiting, wait_seconds=REACTION_WAIT_SECONDS)
+        limit = max_purchases or DEFAULT_MAX_PURCHASES
+        return self._pass([query], limit=limit, wait_seconds=REACTION_WAIT_SECONDS)
 
     def sweep(self, max_purchases: int = DEFAULT_MAX_PURCHASES) -> PassResult:
         """The periodic pass over every waiting purchase: it catches what no trigger announced
         (an external directory's changes, a directory that is back)."""
-        return self._pass(self._waiting([WaitlistQuery()], limit=max_purchases), wait_seconds=0.0)
+        return self._pass([WaitlistQuery()], limit=max_purchases, wait_seconds=0.0)
 
     def react(self, events: Iterable[CapacityEvent]) -> PassResult:
         """A pass over the waiting purchases that these changes may serve."""
-        if not self._waiting([WaitlistQuery()], limit=1):
+        waiting, _ = self._waiting([WaitlistQuery()], limit=1)
+        if not waiting:
             return PassResult()  # nobody waits: no directory reads for a burst of trainer upserts
         queries = self._queries_for(events)
-        return self._pass(
-            self._waiting(queries, limit=DEFAULT_MAX_PURCHASES), wait_seconds=REACTION_WAIT_SECONDS
-        )
+        return self._pass(queries, limit=DEFAULT_MAX_PURCHASES, wait_seconds=REACTION_WAIT_SECONDS)
 
     def _queries_for(self, events: Iterable[CapacityEvent]) -> list[WaitlistQuery]:
         """A freed or changed trainer may serve its courses in its home zone, or (none) in every
@@ -117,9 +124,13 @@ class PromoteWaitlisted:
                 continue  # the sweep tries again once the directory is back
             if trainer is None or not trainer.active:
                 continue
+            # Another directory's record may hold ids that are not UUIDs: they match no purchase
+            # here (and must not reach SQL as one).
+            if not all(is_uuid(i) for i in (trainer.zone_id, trainer.franchise_id) if i):
+                continue
             queries.append(
                 WaitlistQuery(
-                    course_ids=tuple(trainer.certified_course_ids),
+                    course_ids=tuple(c for c in trainer.certified_course_ids if is_uuid(c)),
                     zone_id=trainer.zone_id,
                     operator_franchise_id=trainer.franchise_id,
                     any_zone_of_operator=trainer.zone_id is None,
@@ -128,30 +139,34 @@ class PromoteWaitlisted:
         queries.extend(WaitlistQuery(zone_id=zone_id) for zone_id in zone_ids)
         return queries
 
-    def _waiting(self, queries: list[WaitlistQuery], *, limit: int) -> list[WaitingPurchase]:
+    def _waiting(self, queries: list[WaitlistQuery], *, limit: int) -> tuple[list[WaitingPurchase], int]:
+        """The waiting purchases still to be served (oldest first), and how many have started."""
         now = self._clock.now_local()
         found: dict[str, WaitingPurchase] = {}
+        started = 0
         with self._uow_factory() as uow:
             for query in queries:
                 for purchase in uow.purchases.waiting(query, now=now, limit=limit):
                     found.setdefault(purchase.purchase_id, purchase)
-        return list(found.values())
+                started += uow.purchases.count_started_waiting(query, now=now)
+        return list(found.values()), started
 
-    def _pass(self, waiting: list[WaitingPurchase], *, wait_seconds: float) -> PassResult:
-        """Group by zone and course, each group oldest first (the order `waiting` gives)."""
-        result = PassResult(skipped_past=sum(1 for w in waiting if w.first_session_passed))
+    def _pass(self, queries: list[WaitlistQuery], *, limit: int, wait_seconds: float) -> PassResult:
+        """Group by zone and course, each group oldest first (the order `_waiting` gives)."""
+        waiting, started = self._waiting(queries, limit=limit)
+        result = PassResult(skipped_past=started)
         groups: dict[tuple[str, str], list[WaitingPurchase]] = {}
         for purchase in waiting:
-            if not purchase.first_session_passed:
-                groups.setdefault((purchase.zone_id, purchase.course_id), []).append(purchase)
+            groups.setdefault((purchase.zone_id, purchase.course_id), []).append(purchase)
         for (zone_id, course_id), members in groups.items():
             result += self._group_pass(zone_id, course_id, members, wait_seconds=wait_seconds)
-        if result.tried or result.skipped_past:
+        if result.tried or result.skipped_past or result.unfinished:
             log.info(
                 "promotion_pass_finished",
                 promoted=len(result.promoted),
                 tried=result.tried,
                 skipped_past=result.skipped_past,
+                unfinished=result.unfinished,
             )
         return result
 
@@ -160,14 +175,24 @@ class PromoteWaitlisted:
     ) -> PassResult:
         with self._group_locks.hold(f"promotion:{zone_id}:{course_id}", wait_seconds=wait_seconds) as held:
             if not held:
-                return PassResult()  # another replica's pass over this group is under way
+                return PassResult(unfinished=True)  # another replica's pass over this group is under way
             try:
                 candidates = self._directory.list_candidates(course_id, budget_seconds=None)
             except TrainerDirectoryUnavailableError:
                 log.warning("promotion_directory_unavailable", course_id=course_id)
-                return PassResult()
-            promoted = [self._promote(m.purchase_id, candidates) for m in members]
-            return PassResult(tuple(p for p in promoted if p is not None), tried=len(members))
+                return PassResult(unfinished=True)
+            promoted: list[StoredPurchase] = []
+            for tried, member in enumerate(members, start=1):
+                try:
+                    outcome = self._promote(member.purchase_id, candidates)
+                except TransactionConflictError:
+                    # The purchase stayed locked (someone is changing it): the group's pass ends
+                    # here, so no younger purchase goes before it; the next pass starts from it.
+                    log.warning("promotion_group_interrupted", purchase_id=member.purchase_id)
+                    return PassResult(tuple(promoted), tried=tried, unfinished=True)
+                if outcome is not None:
+                    promoted.append(outcome)
+            return PassResult(tuple(promoted), tried=len(members))
 
     def _promote(self, purchase_id: str, candidates: CandidateList) -> StoredPurchase | None:
         deadline = Deadline.after(None)
@@ -179,9 +204,11 @@ class PromoteWaitlisted:
         """One transaction: promote the purchase if a trainer can take every session now."""
         with self._uow_factory() as uow:
             uow.limit_lock_wait(deadline.lock_wait_seconds())
-            purchase = uow.purchases.lock(purchase_id, skip_locked=True)
+            # Waits out a brief lock (a refusal, a sync) rather than skip the purchase: skipping
+            # would let a younger one of the group go first. The group lock keeps passes apart.
+            purchase = uow.purchases.lock(purchase_id)
             if purchase is None or purchase.status != PurchaseStatus.WAITLISTED or purchase.zone_id is None:
-                return None  # being changed by someone else, or no longer waiting
+                return None  # no longer waiting (promoted, cancelled) since it was listed
             record = uow.zones.get(purchase.zone_id)
             sessions = uow.purchases.list_sessions(purchase.purchase_id)
             if record is None or not sessions:

@@ -20,7 +20,13 @@ from booking_server.domain.errors import (
     FieldViolation,
     require_no_violations,
 )
-from booking_server.domain.lifecycle import MOVABLE_STATUSES, NewTime, check_new_time, is_movable
+from booking_server.domain.lifecycle import (
+    MOVABLE_STATUSES,
+    NewTime,
+    check_new_time,
+    is_movable,
+    overlaps_another_session,
+)
 from booking_server.domain.model import PurchaseStatus
 from booking_server.domain.purchase import StoredPurchase, StoredSession
 from booking_server.domain.validation import validate_uuid_field
@@ -123,6 +129,15 @@ class RescheduleSession:
                 raise _not_reschedulable("its purchase has no assigned trainer")
             if not is_movable(session, now=self._clock.now_local()):
                 raise _not_reschedulable("only a future scheduled or rescheduled session can move")
+            if overlaps_another_session(
+                uow.purchases.list_sessions(purchase.purchase_id),
+                moved=session,
+                day=target.day,
+                time=target.time,
+            ):
+                raise FailedPreconditionError(
+                    "another session of this purchase is at that time", reason="SLOT_OVERLAP"
+                )
             moved = uow.purchases.move_session(session_id, new_date=target.day, new_time=target.time)
             booked = uow.slots.reserve(holder, purchase_id=purchase.purchase_id, sessions=[moved], load_cap=0)
             if booked is not Reservation.BOOKED:

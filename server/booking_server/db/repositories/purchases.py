@@ -166,10 +166,7 @@ _MOVE_SESSION = text(
 )
 
 
-_WAITING = text(
-    """
-    SELECT p.id::text, p.zone_id::text, p.course_id::text,
-           (ps.session_date, ps.session_time) <= (CAST(:today AS date), CAST(:now_hhmm AS text)) AS passed
+_WAITING_WHERE = """
     FROM purchases p
     JOIN purchase_sessions ps ON ps.purchase_id = p.id AND ps.session_number = 1
     WHERE p.status = 'WAITLISTED'
@@ -178,10 +175,15 @@ _WAITING = text(
       AND (CAST(:course_ids AS uuid[]) IS NULL OR p.course_id = ANY(CAST(:course_ids AS uuid[])))
       AND (NOT :any_zone_of_operator
            OR p.franchise_id IS NOT DISTINCT FROM CAST(:franchise_id AS uuid))
-    ORDER BY p.created_at, p.id
-    LIMIT :limit
-    """
+"""
+_STARTED = "(ps.session_date, ps.session_time) <= (CAST(:today AS date), CAST(:now_hhmm AS text))"
+# Purchases whose first session has started are never tried again: left out before the limit,
+# so however many of them pile up, they cannot crowd out the ones still to be served.
+_WAITING = text(
+    f"SELECT p.id::text, p.zone_id::text, p.course_id::text {_WAITING_WHERE} AND NOT {_STARTED} "
+    "ORDER BY p.created_at, p.id LIMIT :limit"
 )
+_WAITING_STARTED = text(f"SELECT count(*) {_WAITING_WHERE} AND {_STARTED}")
 
 
 class SqlPurchaseRepository:
@@ -200,17 +202,11 @@ class SqlPurchaseRepository:
         return to_purchase(row), list(row._mapping["cancelled_session_ids"])
 
     def waiting(self, query: WaitlistQuery, *, now: datetime, limit: int) -> list[WaitingPurchase]:
-        params = {
-            "purchase_id": query.purchase_id,
-            "zone_id": query.zone_id,
-            "course_ids": list(query.course_ids) if query.course_ids is not None else None,
-            "any_zone_of_operator": query.any_zone_of_operator,
-            "franchise_id": query.operator_franchise_id,
-            "today": now.date(),
-            "now_hhmm": now.strftime("%H:%M"),
-            "limit": limit,
-        }
+        params = _waiting_params(query, now) | {"limit": limit}
         return [WaitingPurchase(*row) for row in self._conn.execute(_WAITING, params)]
+
+    def count_started_waiting(self, query: WaitlistQuery, *, now: datetime) -> int:
+        return int(self._conn.execute(_WAITING_STARTED, _waiting_params(query, now)).scalar_one())
 
     def move_session(self, session_id: str, *, new_date: date, new_time: str) -> StoredSession:
         row = self._conn.execute(
@@ -358,3 +354,15 @@ class SqlPurchaseRepository:
             return {}
         rows = self._conn.execute(_ACTIVE_COUNTS, {"ids": list(trainer_ids)}).all()
         return {str(trainer_id): int(count) for trainer_id, count in rows}
+
+
+def _waiting_params(query: WaitlistQuery, now: datetime) -> dict[str, object]:
+    return {
+        "purchase_id": query.purchase_id,
+        "zone_id": query.zone_id,
+        "course_ids": list(query.course_ids) if query.course_ids is not None else None,
+        "any_zone_of_operator": query.any_zone_of_operator,
+        "franchise_id": query.operator_franchise_id,
+        "today": now.date(),
+        "now_hhmm": now.strftime("%H:%M"),
+    }

@@ -46,7 +46,8 @@ _LOCK_TRIPLES = text(
 
 # Runs after the locks above, in a new statement, so its snapshot sees every allocation
 # committed by whoever held a lock before us. One allocation per (student, trainer): the
-# oldest for the triple is reused, and reopened if a cancellation here had closed it.
+# oldest for the triple is reused, and reopened if a cancellation here had closed it (one the
+# admin side cancelled stays cancelled).
 _ALLOCATIONS = text(
     f"""
     WITH pairs AS (
@@ -58,8 +59,12 @@ _ALLOCATIONS = text(
         WHERE a.course_id = CAST(:course_id AS uuid)
         ORDER BY a.student_id, a.trainer_id, a.created_at, a.id
     ), reopened AS (
+        DELETE FROM allocation_cancellations
+        WHERE allocation_id IN (SELECT id FROM existing WHERE status = 'cancelled')
+        RETURNING allocation_id
+    ), approved AS (
         UPDATE trainer_allocations SET status = 'approved', updated_at = now()
-        WHERE id IN (SELECT id FROM existing WHERE status = 'cancelled')
+        WHERE id IN (SELECT allocation_id FROM reopened)
     ), inserted AS (
         INSERT INTO trainer_allocations
             (student_id, trainer_id, course_id, requested_by, status, allocated_at, metadata)
@@ -154,15 +159,18 @@ _CANCEL = text(
     ), rows AS (
         UPDATE tutoring_sessions SET status = 'cancelled', updated_at = now()
         WHERE id IN (SELECT id FROM mine WHERE status = 'scheduled' AND session_status = 'cancelled')
+    ), closed AS (
+        UPDATE trainer_allocations a SET status = 'cancelled', updated_at = now()
+        WHERE a.id IN (SELECT allocation_id FROM mine) AND a.status IN ('pending', 'approved', 'active')
+          AND NOT EXISTS (
+              SELECT 1 FROM tutoring_sessions t
+              JOIN purchase_sessions ps ON ps.id = t.purchase_session_id
+              JOIN purchases p ON p.id = ps.purchase_id
+              WHERE t.allocation_id = a.id AND p.status = 'ASSIGNED' AND p.id <> CAST(:purchase_id AS uuid)
+          )
+        RETURNING a.id
     )
-    UPDATE trainer_allocations a SET status = 'cancelled', updated_at = now()
-    WHERE a.id IN (SELECT allocation_id FROM mine) AND a.status IN ('pending', 'approved', 'active')
-      AND NOT EXISTS (
-          SELECT 1 FROM tutoring_sessions t
-          JOIN purchase_sessions ps ON ps.id = t.purchase_session_id
-          JOIN purchases p ON p.id = ps.purchase_id
-          WHERE t.allocation_id = a.id AND p.status = 'ASSIGNED' AND p.id <> CAST(:purchase_id AS uuid)
-      )
+    INSERT INTO allocation_cancellations (allocation_id) SELECT id FROM closed ON CONFLICT DO NOTHING
     """
 )
 

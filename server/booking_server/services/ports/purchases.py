@@ -45,7 +45,6 @@ class WaitingPurchase:
     purchase_id: str
     zone_id: str
     course_id: str
-    first_session_passed: bool  # its first session has started: it is not tried any more
 
 
 class PurchaseRepository(Protocol):
@@ -65,8 +64,12 @@ class PurchaseRepository(Protocol):
         ...
 
     def waiting(self, query: WaitlistQuery, *, now: datetime, limit: int) -> list[WaitingPurchase]:
-        """WAITLISTED purchases matching the query, oldest first (create time, then id); `now`
-        is the civil wall-clock time that decides whether the first session has passed."""
+        """WAITLISTED purchases matching the query whose first session is still to come at `now`
+        (civil wall-clock time), oldest first (create time, then id)."""
+        ...
+
+    def count_started_waiting(self, query: WaitlistQuery, *, now: datetime) -> int:
+        """WAITLISTED purchases matching the query whose first session has started: never tried."""
         ...
 
     def move_session(self, session_id: str, *, new_date: date, new_time: str) -> StoredSession:
