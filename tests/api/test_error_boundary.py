@@ -15,6 +15,7 @@ import grpc
 import pytest
 from booking.v1 import booking_service_pb2 as pb
 from booking.v1 import booking_service_pb2_grpc, trainer_directory_pb2_grpc
+from booking.v1 import common_pb2 as common
 from booking_server.domain.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -179,5 +180,32 @@ def test_calls_beyond_the_concurrency_bound_are_answered_resource_exhausted() ->
     finally:
         slow.release.set()
         built.server.stop(None).wait()
+
+    assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]
+
+
+def test_a_request_with_hundreds_of_violations_gets_a_readable_bounded_answer(
+    booking: booking_service_pb2_grpc.BookingServiceStub,
+) -> None:
+    duplicate = "5f3e2d1c-0000-4000-8000-000000000001"
+    many = pb.AutoAssignTrainerRequest(students=[common.Student(id=duplicate, name="") for _ in range(50)])
+
+    with pytest.raises(grpc.RpcError) as raised:
+        booking.AutoAssignTrainer(many)
+
+    error = rich_error(raised.value)
+    assert error.code == grpc.StatusCode.INVALID_ARGUMENT  # not RESOURCE_EXHAUSTED from oversized metadata
+    assert len(error.violations) == 21  # 20 shown and one counting the rest (keyed by field)
+    assert error.violations[""].startswith("and ")
+    assert error.message.endswith("more")
+
+
+def test_a_request_over_1_mb_is_refused_before_any_handler(
+    booking: booking_service_pb2_grpc.BookingServiceStub,
+) -> None:
+    huge = pb.AutoAssignTrainerRequest(student_address="x" * (1024 * 1024 + 1))
+
+    with pytest.raises(grpc.RpcError) as raised:
+        booking.AutoAssignTrainer(huge)
 
     assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]

@@ -328,3 +328,39 @@ def test_validate_geo_point_reports_each_bad_coordinate_under_the_given_path() -
         FieldViolation("zone.center.longitude", "must be a finite number"),
         FieldViolation("location", "is required"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"student_address": "x" * 501}, "student_address"),
+        ({"student_address": "Road\x00No. 1"}, "student_address"),
+        ({"students": (Student(STUDENT_A, "n" * 201),)}, "students[0].name"),
+        ({"students": (Student(STUDENT_A, "As\x00ha"),)}, "students[0].name"),
+        ({"students": (Student(STUDENT_A, "Asha", "e" * 255),)}, "students[0].email"),
+        ({"students": (Student(STUDENT_A, "Asha", "", "9" * 33),)}, "students[0].phone"),
+        ({"students": (Student(STUDENT_A, "Asha", "", "+91\n0000"),)}, "students[0].phone"),
+    ],
+)
+def test_text_fields_have_maxima_and_refuse_control_characters(
+    changes: dict[str, object], field: str
+) -> None:
+    assert fields_of(valid_request(**changes)) == [field]
+
+
+def test_text_at_its_maximum_is_accepted() -> None:
+    student = Student(STUDENT_A, "n" * 200, "e" * 254, "9" * 32)
+
+    command = validate_assignment_request(
+        valid_request(student_address="a" * 500, students=(student,)), today=TODAY
+    )
+
+    assert command.students[0].name == "n" * 200
+
+
+def test_more_than_50_students_is_one_violation_however_many_there_are() -> None:
+    crowd = tuple(Student(f"{i:08x}-0000-4000-8000-000000000000", "S") for i in range(10_000))
+
+    assert fields_of(valid_request(class_type=ClassType.HYBRID, total_sessions=30, students=crowd)) == [
+        "students"
+    ]

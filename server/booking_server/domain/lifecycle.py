@@ -14,7 +14,7 @@ from booking_server.domain.eligibility import intervals_overlap
 from booking_server.domain.errors import FieldViolation
 from booking_server.domain.model import BusyInterval, PurchaseStatus, SessionStatus, civil_minutes
 from booking_server.domain.purchase import StoredSession
-from booking_server.domain.validation import TIME_SLOT_PATTERN, has_control_characters, parse_date_field
+from booking_server.domain.validation import TIME_SLOT_PATTERN, check_text, parse_date_field
 
 CANCELLABLE = frozenset({PurchaseStatus.ASSIGNED, PurchaseStatus.WAITLISTED})
 MOVABLE_STATUSES = frozenset({SessionStatus.SCHEDULED, SessionStatus.RESCHEDULED})
@@ -84,7 +84,4 @@ def check_new_time(
 
 
 def check_reason(reason: str, violations: list[FieldViolation]) -> None:
-    if len(reason) > MAX_REASON_CHARS:
-        violations.append(FieldViolation("reason", f"must be at most {MAX_REASON_CHARS} characters"))
-    elif has_control_characters(reason):
-        violations.append(FieldViolation("reason", "must not contain control characters"))
+    check_text(reason, "reason", max_chars=MAX_REASON_CHARS, violations=violations)

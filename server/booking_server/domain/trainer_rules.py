@@ -23,7 +23,7 @@ from booking_server.domain.pagination import (
     reject_page_token,
     resolve_page_size,
 )
-from booking_server.domain.validation import is_uuid, validate_geo_point, validate_uuid_field
+from booking_server.domain.validation import check_text, is_uuid, validate_geo_point, validate_uuid_field
 
 TRAINER_NOT_FOUND = "TRAINER_NOT_FOUND"
 MAX_CERTIFIED_COURSES = 100
@@ -93,10 +93,9 @@ def validate_trainer(draft: TrainerDraft) -> TrainerProfile:
     """The trainer to store; InvalidRequestError with every violation otherwise."""
     violations: list[FieldViolation] = []
     validate_uuid_field(draft.trainer_id, "trainer.trainer_id", violations)
-    if len(draft.display_name) > MAX_DISPLAY_NAME_CHARS:
-        violations.append(
-            FieldViolation("trainer.display_name", f"must be at most {MAX_DISPLAY_NAME_CHARS} characters")
-        )
+    check_text(
+        draft.display_name, "trainer.display_name", max_chars=MAX_DISPLAY_NAME_CHARS, violations=violations
+    )
     _check_optional_uuid(draft.franchise_id, "trainer.franchise_id", violations)
     _check_optional_uuid(draft.zone_id, "trainer.zone_id", violations)
     courses = _check_courses(draft.certified_course_ids, violations)

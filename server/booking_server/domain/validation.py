@@ -26,6 +26,12 @@ MAX_TOTAL_SESSIONS = 100
 # A SUNDAY_ONLY day holds T and T+40; a start after 22:40 would push the second lesson
 # past midnight into Monday.
 LATEST_SUNDAY_SLOT = "22:40"
+# Product 1.1: what one request may carry.
+MAX_STUDENTS = 50
+MAX_NAME_CHARS = 200
+MAX_EMAIL_CHARS = 254
+MAX_PHONE_CHARS = 32
+MAX_ADDRESS_CHARS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +97,14 @@ class AssignTrainerCommand:
         }
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def check_text(value: str, field: str, *, max_chars: int, violations: list[FieldViolation]) -> None:
+    """Every free-text field's rule (product 1.1): at most `max_chars`, no control characters."""
+    if len(value) > max_chars:
+        violations.append(FieldViolation(field, f"must be at most {max_chars} characters"))
+    elif has_control_characters(value):
+        violations.append(FieldViolation(field, "must not contain control characters"))
 
 
 def has_control_characters(text: str) -> bool:
@@ -175,6 +189,7 @@ def check_assignment_request(request: AssignmentRequest, *, today: date) -> Chec
         violations.append(past)
     _check_time_slot(request.preferred_time_slot, request.delivery_mode, violations)
     validate_geo_point(request.student_location, "student_location", violations)
+    check_text(request.student_address, "student_address", max_chars=MAX_ADDRESS_CHARS, violations=violations)
     _check_students(request.students, violations)
     if violations != [past]:  # a past start date alone is held back; with others, all at once
         require_no_violations(violations)
@@ -254,6 +269,9 @@ def _check_students(students: tuple[Student, ...], violations: list[FieldViolati
     if not students:
         violations.append(FieldViolation("students", "must contain at least one student"))
         return
+    if len(students) > MAX_STUDENTS:
+        violations.append(FieldViolation("students", f"must contain at most {MAX_STUDENTS} students"))
+        return  # each of thousands of entries checked would only flood the answer
     seen_ids: set[str] = set()
     for index, student in enumerate(students):
         id_field = f"students[{index}].id"
@@ -266,3 +284,13 @@ def _check_students(students: tuple[Student, ...], violations: list[FieldViolati
         seen_ids.add(normalised)
         if not student.name.strip():
             violations.append(FieldViolation(f"students[{index}].name", "is required"))
+        else:
+            check_text(
+                student.name, f"students[{index}].name", max_chars=MAX_NAME_CHARS, violations=violations
+            )
+        check_text(
+            student.email, f"students[{index}].email", max_chars=MAX_EMAIL_CHARS, violations=violations
+        )
+        check_text(
+            student.phone, f"students[{index}].phone", max_chars=MAX_PHONE_CHARS, violations=violations
+        )

@@ -21,7 +21,7 @@ from booking_server.domain.pagination import (
     reject_page_token,
     resolve_page_size,
 )
-from booking_server.domain.validation import is_uuid, validate_geo_point, validate_uuid_field
+from booking_server.domain.validation import check_text, is_uuid, validate_geo_point, validate_uuid_field
 
 ZONE_NOT_FOUND = "ZONE_NOT_FOUND"
 ZONE_NAME_TAKEN = "ZONE_NAME_TAKEN"
@@ -205,8 +205,8 @@ def _check_name(name: str, violations: list[FieldViolation]) -> None:
     # Names are stored trimmed, so "North" and "North " cannot coexist as two zones.
     if not name.strip():
         violations.append(FieldViolation("zone.name", "is required"))
-    elif len(name.strip()) > MAX_NAME_CHARS:
-        violations.append(FieldViolation("zone.name", f"must be at most {MAX_NAME_CHARS} characters"))
+    else:
+        check_text(name.strip(), "zone.name", max_chars=MAX_NAME_CHARS, violations=violations)
 
 
 def _check_radius(radius_km: float, violations: list[FieldViolation]) -> None:

@@ -58,19 +58,31 @@ def rich_status(
     )
 
 
+# A default client refuses more than 8 KB of response metadata, where the details travel: the
+# first violations are listed, then a count of the rest, so the answer stays readable.
+MAX_VIOLATIONS_SHOWN = 20
+
+
 def status_for_domain_error(error: DomainError) -> status_pb2.Status:
     code = status_code_for(error)
     details: list[object] = []
+    message = error.message
     if isinstance(error, InvalidRequestError):
-        details.append(
-            error_details_pb2.BadRequest(
-                field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-                    for v in error.violations
-                ]
+        shown = error.violations[:MAX_VIOLATIONS_SHOWN]
+        hidden = len(error.violations) - len(shown)
+        violations = [
+            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            for v in shown
+        ]
+        if hidden:
+            violations.append(
+                error_details_pb2.BadRequest.FieldViolation(
+                    field="", description=f"and {hidden} more violations"
+                )
             )
-        )
-    return rich_status(code, error.message, error.reason, details, error.metadata)
+            message = f"invalid request: {', '.join(v.field for v in shown)} and {hidden} more"
+        details.append(error_details_pb2.BadRequest(field_violations=violations))
+    return rich_status(code, message, error.reason, details, error.metadata)
 
 
 def internal_status() -> status_pb2.Status:

@@ -18,11 +18,14 @@ from grpc_reflection.v1alpha import reflection
 from booking_server.rpc.interceptors import ErrorBoundaryInterceptor
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# Product 1.1: the server refuses any request message over 1 MB (grpcio answers
+# RESOURCE_EXHAUSTED before a handler runs). Answers may be larger (a decision lists candidates).
+MAX_REQUEST_BYTES = 1024 * 1024
 SERVER_OPTIONS = [
     # One listener per address: a second replica on the same port must fail, not share it.
     ("grpc.so_reuseport", 0),
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
     ("grpc.keepalive_time_ms", 60_000),
     ("grpc.keepalive_timeout_ms", 20_000),
     # Accept the clients' idle keepalive pings (booking_client pings every 30 s).
