@@ -139,10 +139,17 @@ class FakeSlots:
         self.store = store
 
     def busy_intervals(
-        self, trainer_ids: Sequence[str], *, first_date: date, last_date: date
+        self,
+        trainer_ids: Sequence[str],
+        *,
+        first_date: date,
+        last_date: date,
+        ignoring_session_ids: Sequence[str] = (),
     ) -> dict[str, list[BusyInterval]]:
         busy: dict[str, list[BusyInterval]] = {}
         for slot in self.store.slots:
+            if slot.session_id is not None and slot.session_id in ignoring_session_ids:
+                continue
             if slot.trainer_id in trainer_ids and first_date <= slot.slot_date <= last_date:
                 busy.setdefault(slot.trainer_id, []).append(slot.interval)
         return busy

@@ -13,16 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
 import structlog
 
-from booking_server.domain.eligibility import (
-    Rejection,
-    RejectionReason,
-    judge_availability,
-    qualify_candidates,
-)
 from booking_server.domain.model import GeoPoint, PurchaseStatus, ScheduledSession, WaitlistReason, Zone
 from booking_server.domain.purchase import (
     ASSIGNED_MESSAGE,
@@ -55,6 +48,7 @@ from booking_server.services.ports.directory import (
     TrainerDirectory,
     TrainerDirectoryUnavailableError,
 )
+from booking_server.services.ranking import rank_for_sessions
 from booking_server.services.reservation import RankedChoice, reserve_first_ranked
 from booking_server.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from booking_server.services.zones import find_serving_zone_in
@@ -165,43 +159,46 @@ class AssignTrainer:
     def _decide(self, plan: _Plan) -> AssignmentResult:
         """One transaction: the decision, then (unless a dry run) its storage."""
         with self._uow_factory() as uow:
-            caps: dict[str, int] = {}
             if plan.candidates is None:
-                decision = AssignmentDecision(zone=plan.zone)
+                choice = RankedChoice(AssignmentDecision(zone=plan.zone), {})
                 outcome = waitlisted(plan.zone, WaitlistReason.TRAINER_DIRECTORY_UNAVAILABLE)
             else:
-                evaluation = _evaluate(uow, plan, plan.candidates)
-                caps = evaluation.load_caps
-                decision = AssignmentDecision(
-                    plan.zone, evaluation.ranked, evaluation.rejections, evaluation.zone_rejections
+                command = plan.command
+                choice = rank_for_sessions(
+                    uow,
+                    candidates=plan.candidates,
+                    zone=plan.zone,
+                    course_id=command.course_id,
+                    student_location=command.student_location,
+                    sessions=plan.sessions,
                 )
+                ranked = choice.decision.ranked_trainer_ids
                 # Optimistic: the calendar read just found the first ranked trainer free, so the
                 # purchase is written as assigned to it; only a lost race rewrites it.
-                if evaluation.ranked:
-                    outcome = assigned(plan.zone, evaluation.ranked[0])
+                if ranked:
+                    outcome = assigned(plan.zone, ranked[0])
                 else:
                     outcome = waitlisted(plan.zone, WaitlistReason.NO_ELIGIBLE_TRAINER)
             if plan.command.validate_only:
-                return predicted_result(plan.command, plan.fingerprint, outcome, plan.sessions, decision)
+                return predicted_result(
+                    plan.command, plan.fingerprint, outcome, plan.sessions, choice.decision
+                )
             uow.limit_lock_wait(plan.deadline.lock_wait_seconds())
-            return self._store(uow, plan, outcome, decision, caps)
+            return self._store(uow, plan, outcome, choice)
 
     def _store(
         self,
         uow: UnitOfWork,
         plan: _Plan,
         outcome: PurchaseOutcome,
-        decision: AssignmentDecision,
-        caps: dict[str, int],
+        choice: RankedChoice,
     ) -> AssignmentResult:
         """Purchase, sessions and (for ASSIGNED) the first ranked trainer that still fits, in one commit."""
         purchase = uow.purchases.insert(plan.command, fingerprint=plan.fingerprint, outcome=outcome)
         if purchase is None:
             return replay_after_race(uow, plan.command, plan.fingerprint)
         sessions = uow.purchases.insert_sessions(purchase.purchase_id, plan.sessions)
-        reserved = reserve_first_ranked(
-            uow, RankedChoice(decision, caps), purchase_id=purchase.purchase_id, sessions=sessions
-        )
+        reserved = reserve_first_ranked(uow, choice, purchase_id=purchase.purchase_id, sessions=sessions)
         if reserved.trainer_id is not None:
             if purchase.trainer_id != reserved.trainer_id:
                 purchase = uow.purchases.mark_assigned(
@@ -229,43 +226,3 @@ def _commit(uow: UnitOfWork, result: AssignmentResult) -> AssignmentResult:
             "purchase_waitlisted", purchase_id=purchase.purchase_id, reason=str(purchase.waitlist_reason)
         )
     return result
-
-
-@dataclass(frozen=True, slots=True)
-class _Evaluation:
-    ranked: tuple[str, ...]
-    zone_rejections: tuple[Rejection, ...]  # rules 1-3, shared by the zone (see AssignmentDecision)
-    rejections: tuple[Rejection, ...]  # this purchase's own
-    load_caps: dict[str, int]  # per ranked trainer, for the reservation (0: no cap)
-
-
-def _evaluate(uow: UnitOfWork, plan: _Plan, candidates: CandidateList) -> _Evaluation:
-    """Rules 1-3 (cached per zone), 4-5, then one calendar read and one load read for the survivors."""
-    command = plan.command
-    placement = candidates.placement_for(plan.zone)
-    qualified = qualify_candidates(
-        placement.passed,
-        zone=plan.zone,
-        course_id=command.course_id,
-        student_location=command.student_location,
-    )
-    trainer_ids = [t.trainer_id for t in qualified.passed]
-    first = plan.sessions[0].session_date - timedelta(days=1)  # a slot may start the day before
-    busy = uow.slots.busy_intervals(trainer_ids, first_date=first, last_date=plan.sessions[-1].session_date)
-    judged = judge_availability(
-        qualified.passed,
-        sessions=plan.sessions,
-        busy_by_trainer=busy,
-        active_assignments=uow.purchases.active_assignment_counts(trainer_ids),
-    )
-    unreadable = tuple(
-        Rejection(t, RejectionReason.RECORD_UNAVAILABLE, "the directory record could not be read")
-        for t in candidates.unreadable_trainer_ids
-    )
-    own = qualified.rejections + judged.rejections + unreadable
-    return _Evaluation(
-        ranked=tuple(t.trainer_id for t in judged.ranked),
-        zone_rejections=placement.rejections,
-        rejections=tuple(sorted(own, key=lambda r: r.trainer_id)),
-        load_caps={t.trainer_id: t.candidate.max_active_purchases for t in qualified.passed},
-    )

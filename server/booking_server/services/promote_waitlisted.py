@@ -214,7 +214,12 @@ class PromoteWaitlisted:
             if record is None or not sessions:
                 return None
             choice = rank_for_sessions(
-                uow, candidates=candidates, zone=record.zone, purchase=purchase, sessions=sessions
+                uow,
+                candidates=candidates,
+                zone=record.zone,
+                course_id=purchase.course_id,
+                student_location=purchase.student_location,
+                sessions=[s.as_scheduled() for s in sessions],
             )
             reserved = reserve_first_ranked(uow, choice, purchase_id=purchase.purchase_id, sessions=sessions)
             if reserved.trainer_id is None:

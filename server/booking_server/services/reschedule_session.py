@@ -169,8 +169,10 @@ class RescheduleSession:
             uow,
             candidates=candidates,
             zone=record.zone,
-            purchase=purchase,
-            sessions=[moved],
+            course_id=purchase.course_id,
+            student_location=purchase.student_location,
+            sessions=[moved.as_scheduled()],
+            ignoring_session_ids=[moved.session_id],
             excluded=frozenset({holder}),
         )
         reserved = reserve_first_ranked(uow, choice, purchase_id=purchase.purchase_id, sessions=[moved])

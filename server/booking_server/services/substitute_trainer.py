@@ -177,8 +177,10 @@ class SubstituteTrainer:
             uow,
             candidates=candidates,
             zone=record.zone,
-            purchase=purchase,
-            sessions=moving,
+            course_id=purchase.course_id,
+            student_location=purchase.student_location,
+            sessions=[s.as_scheduled() for s in moving],
+            ignoring_session_ids=[s.session_id for s in moving],
             excluded=excluded,
         )
         reserved = reserve_first_ranked(uow, choice, purchase_id=purchase.purchase_id, sessions=moving)
