@@ -3,12 +3,17 @@
 from booking_client.channels import close_all_channels, close_channel, get_channel
 from booking_client.circuit_breaker import BreakerState, CircuitBreaker
 from booking_client.directory import MAX_BATCH_SIZE, TrainerDirectoryClient
-from booking_client.errors import DirectoryNotFoundError, DirectoryUnavailableError
+from booking_client.errors import (
+    CallerDeadlineExceededError,
+    DirectoryNotFoundError,
+    DirectoryUnavailableError,
+)
 from booking_client.ttl_cache import TtlCache
 
 __all__ = [
     "MAX_BATCH_SIZE",
     "BreakerState",
+    "CallerDeadlineExceededError",
     "CircuitBreaker",
     "DirectoryNotFoundError",
     "DirectoryUnavailableError",

@@ -13,7 +13,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.stop import stop_base
 from tenacity.wait import wait_random
 
-from booking_client.errors import DirectoryUnavailableError
+from booking_client.errors import CallerDeadlineExceededError, DirectoryUnavailableError
 
 log = structlog.get_logger(__name__)
 
@@ -47,16 +47,19 @@ class Budget:
         """Seconds left, or None when the caller set no deadline."""
         return None if self._deadline is None else self._deadline - self._clock()
 
-    def attempt_timeout(self, call_timeout_seconds: float) -> float:
+    def attempt_timeout(self, method: str, call_timeout_seconds: float) -> float:
         """The deadline of the next attempt; raises when no useful time is left."""
         remaining = self.remaining_seconds()
         if remaining is None:
             return call_timeout_seconds
         if remaining < MIN_ATTEMPT_SECONDS:
-            raise DirectoryUnavailableError(
-                "deadline budget exhausted", code=grpc.StatusCode.DEADLINE_EXCEEDED
-            )
+            raise CallerDeadlineExceededError(method)
         return min(call_timeout_seconds, remaining)
+
+    def bounds(self, call_timeout_seconds: float) -> bool:
+        """Whether the caller's budget, not the per-call timeout, bounded an attempt starting now."""
+        remaining = self.remaining_seconds()
+        return remaining is not None and remaining < call_timeout_seconds
 
 
 class _StopWhenSleepOutlastsBudget(stop_base):
@@ -90,6 +93,15 @@ def call_with_retries(
     is re-raised because only the caller knows what was not found.
     """
     budget_stop = _StopWhenSleepOutlastsBudget(budget)
+    # Whether the caller's budget, rather than call_timeout_seconds, bounded the last attempt:
+    # its DEADLINE_EXCEEDED then measures the caller's patience, not the directory.
+    bounded_by_budget = False
+
+    def attempt_once() -> T:
+        nonlocal bounded_by_budget
+        bounded_by_budget = budget.bounds(policy.call_timeout_seconds)
+        return attempt(budget.attempt_timeout(method, policy.call_timeout_seconds))
+
     retrying = Retrying(
         retry=retry_if_exception(lambda exc: status_code(exc) in TRANSIENT_CODES),
         stop=stop_after_attempt(policy.max_attempts) | budget_stop,
@@ -100,14 +112,17 @@ def call_with_retries(
         reraise=True,
     )
     try:
-        return retrying(lambda: attempt(budget.attempt_timeout(policy.call_timeout_seconds)))
+        return retrying(attempt_once)
     except grpc.RpcError as exc:
         code = status_code(exc)
         if code == grpc.StatusCode.NOT_FOUND:
             raise
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED and bounded_by_budget:
+            raise CallerDeadlineExceededError(method) from exc
         if budget_stop.triggered:
+            # The directory kept failing until the caller's budget could not fit another try.
             raise DirectoryUnavailableError(
-                f"{method}: deadline budget exhausted", code=grpc.StatusCode.DEADLINE_EXCEEDED
+                f"{method}: failed until the deadline budget ran out", code=code
             ) from exc
         if code in TRANSIENT_CODES:
             raise DirectoryUnavailableError(

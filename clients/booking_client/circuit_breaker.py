@@ -22,7 +22,8 @@ class CircuitBreaker:
     """closed → open after ``failure_threshold`` consecutive failed calls; open → one probe.
 
     A "call" is one logical call after its retries. Callers ask ``allow()`` first and then
-    report ``record_success()`` or ``record_failure()`` exactly once per allowed call.
+    report ``record_success()``, ``record_failure()`` or ``record_abandoned()`` exactly once per
+    allowed call.
     """
 
     def __init__(
@@ -75,6 +76,16 @@ class CircuitBreaker:
             self._state = "closed"
         if previous == "half_open":
             log.info("circuit_breaker_closed")
+
+    def record_abandoned(self) -> None:
+        """The call ended without a verdict on the dependency (the caller's deadline ran out).
+
+        Consecutive failures are neither reset nor extended; an abandoned probe lets the next
+        caller probe at once instead of waiting out another reset timeout.
+        """
+        with self._lock:
+            if self._state == "half_open":
+                self._since = self._clock() - self._reset_timeout_seconds
 
     def record_failure(self) -> None:
         with self._lock:

@@ -11,7 +11,11 @@ from booking.v1 import common_pb2, trainer_directory_pb2, trainer_directory_pb2_
 
 from booking_client._retries import Budget, RetryPolicy, call_with_retries
 from booking_client.circuit_breaker import CircuitBreaker
-from booking_client.errors import DirectoryNotFoundError, DirectoryUnavailableError
+from booking_client.errors import (
+    CallerDeadlineExceededError,
+    DirectoryNotFoundError,
+    DirectoryUnavailableError,
+)
 from booking_client.ttl_cache import TtlCache
 
 log = structlog.get_logger(__name__)
@@ -158,13 +162,18 @@ class TrainerDirectoryClient:
     def _guarded(self, method: str, budget: Budget, fetch: Callable[[], T]) -> T:
         """Runs one logical call through the breaker and reports its outcome exactly once."""
         # Checked first so a caller already out of time never takes the half-open probe.
-        budget.attempt_timeout(self._policy.call_timeout_seconds)
+        budget.attempt_timeout(method, self._policy.call_timeout_seconds)
         if not self._breaker.allow():
             raise DirectoryUnavailableError("circuit breaker open")
         try:
             result = fetch()
         except DirectoryNotFoundError:
             self._breaker.record_success()
+            raise
+        except CallerDeadlineExceededError:
+            # Our caller's patience ran out (often time spent queueing in front of this call
+            # under overload): no verdict on the directory, so the breaker neither opens nor closes.
+            self._breaker.record_abandoned()
             raise
         except DirectoryUnavailableError as exc:
             _record_outcome(self._breaker, answered=exc.code in _ANSWERED_CODES)

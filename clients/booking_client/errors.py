@@ -25,6 +25,19 @@ class DirectoryUnavailableError(Exception):
         return f"{self.message} ({self.code.name})"
 
 
+class CallerDeadlineExceededError(Exception):
+    """The caller's own deadline ran out before the directory answered.
+
+    It says nothing about the directory: the caller's budget (a short deadline, or time spent
+    queueing in front of this call) was too small. The breaker does not count it, and callers
+    must not store it as "directory unavailable": the caller has gone, or is about to.
+    """
+
+    def __init__(self, method: str) -> None:
+        super().__init__(f"{method}: the caller's deadline ran out")
+        self.method = method
+
+
 class DirectoryNotFoundError(Exception):
     """The directory answered NOT_FOUND for a trainer id: an answer, not an outage.
 

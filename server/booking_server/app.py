@@ -54,10 +54,15 @@ class SchemaNotMigratedError(RuntimeError):
 def open_database(settings: Settings) -> Engine:
     """Engine for the configured database, or for the embedded one (migrated on the spot)."""
     if settings.database_url is None:
-        engine = build_engine(start_embedded_postgres(settings.data_dir), pool_size=settings.db_pool_size)
+        url = start_embedded_postgres(settings.data_dir)
+    else:
+        url = settings.database_url
+    engine = build_engine(
+        url, pool_size=settings.db_pool_size, statement_timeout_seconds=settings.statement_timeout_seconds
+    )
+    if settings.database_url is None:
         upgrade_to_head(engine)
-        return engine
-    return build_engine(settings.database_url, pool_size=settings.db_pool_size)
+    return engine
 
 
 def _probe(engine: Engine) -> bool:
@@ -167,7 +172,7 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         promote_waitlisted=promote,
         suggest_alternatives=SuggestAlternatives(uow_factory=uow_factory, directory=directory, clock=clock),
         purchase_queries=PurchaseQueries(uow_factory),
-        trainer_schedule=TrainerSchedule(uow_factory),
+        trainer_schedule=TrainerSchedule(uow_factory, directory=directory),
         sync_sessions=sync_sessions,
         complete_session=CompleteSession(uow_factory, issuer=issuer),
         issue_certificates=issuer,

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from booking_server.db.engine import DEFAULT_STATEMENT_TIMEOUT_SECONDS
+
 
 class ConfigError(ValueError):
     """An environment variable has a value the service cannot use."""
@@ -25,6 +27,7 @@ class Settings:
     log_format: str
     log_level: str
     db_pool_size: int
+    statement_timeout_seconds: float
     max_concurrent_rpcs: int
     shutdown_grace_seconds: float
     health_poll_seconds: float
@@ -91,6 +94,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_format=_choice(env, "BOOKING_LOG_FORMAT", "json", ("json", "console")),
         log_level=(env.get("BOOKING_LOG_LEVEL", "") or "info").lower(),
         db_pool_size=pool_size,
+        statement_timeout_seconds=_float(
+            env, "BOOKING_STATEMENT_TIMEOUT_SECONDS", DEFAULT_STATEMENT_TIMEOUT_SECONDS
+        ),
         # Extra RPCs beyond what the pool can serve queue briefly; past this bound gRPC answers
         # RESOURCE_EXHAUSTED instead of letting latency grow without limit.
         max_concurrent_rpcs=_int(env, "BOOKING_MAX_CONCURRENT_RPCS", pool_size * 8, minimum=1),

@@ -12,6 +12,7 @@ import grpc
 import pytest
 from booking.v1 import common_pb2, trainer_directory_pb2_grpc
 from booking_client import (
+    CallerDeadlineExceededError,
     CircuitBreaker,
     DirectoryNotFoundError,
     DirectoryUnavailableError,
@@ -125,13 +126,62 @@ def test_a_slow_directory_is_abandoned_within_the_callers_budget(directory: Dire
     budget_seconds = 0.3
 
     started = time.monotonic()
-    with pytest.raises(DirectoryUnavailableError) as raised:
+    with pytest.raises(CallerDeadlineExceededError):
         client.list_course_trainers(COURSE_ID, budget_seconds=budget_seconds)
     elapsed = time.monotonic() - started
 
-    assert raised.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
     assert budget_seconds * 0.9 <= elapsed < budget_seconds + 0.5
     assert directory.fake.attempts("ListTrainers") == 1
+
+
+def test_deadlines_cut_short_by_the_caller_never_open_the_breaker(directory: Directory) -> None:
+    """Overload queues calls in front of the client; their short budgets say nothing of the directory."""
+    directory.fake.trainers = [make_trainer(1)]
+    directory.fake.delay_seconds = 0.2
+    client = directory.client(breaker=CircuitBreaker(failure_threshold=2, reset_timeout_seconds=60))
+
+    for _ in range(4):
+        with pytest.raises(CallerDeadlineExceededError):
+            client.list_course_trainers(COURSE_ID, budget_seconds=0.05)
+    directory.fake.delay_seconds = 0.0
+
+    assert client.breaker.state == "closed"
+    assert [t.trainer_id for t in client.list_course_trainers(COURSE_ID, budget_seconds=5.0)] == ["t0000001"]
+
+
+def test_a_directory_slower_than_the_call_timeout_still_counts_against_the_breaker(
+    directory: Directory,
+) -> None:
+    """The caller had time to spare; the directory used up the whole per-call timeout: its failure."""
+    directory.fake.delay_seconds = 1.0
+    client = directory.client(
+        call_timeout_seconds=0.05, max_attempts=1, breaker=CircuitBreaker(failure_threshold=2)
+    )
+
+    for _ in range(2):
+        with pytest.raises(DirectoryUnavailableError) as raised:
+            client.list_course_trainers(COURSE_ID, budget_seconds=5.0)
+        assert raised.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+
+    assert client.breaker.state == "open"
+
+
+def test_a_probe_abandoned_by_its_caller_lets_the_next_caller_probe(directory: Directory) -> None:
+    now = [0.0]
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout_seconds=30, clock=lambda: now[0])
+    breaker.record_failure()
+    now[0] = 31.0
+    directory.fake.trainers = [make_trainer(1)]
+    directory.fake.delay_seconds = 0.2
+    client = directory.client(breaker=breaker)
+
+    with pytest.raises(CallerDeadlineExceededError):
+        client.list_course_trainers(COURSE_ID, budget_seconds=0.05)  # takes the half-open probe
+    directory.fake.delay_seconds = 0.0
+    listed = client.list_course_trainers(COURSE_ID, budget_seconds=5.0)  # no second reset timeout
+
+    assert [t.trainer_id for t in listed] == ["t0000001"]
+    assert breaker.state == "closed"
 
 
 def test_each_attempt_is_cut_at_the_call_timeout_when_the_caller_has_no_deadline(
@@ -154,10 +204,9 @@ def test_each_attempt_is_cut_at_the_call_timeout_when_the_caller_has_no_deadline
 def test_a_caller_already_out_of_time_gets_deadline_exceeded_without_a_call(directory: Directory) -> None:
     client = directory.client()
 
-    with pytest.raises(DirectoryUnavailableError) as raised:
+    with pytest.raises(CallerDeadlineExceededError):
         client.list_course_trainers(COURSE_ID, budget_seconds=0.0)
 
-    assert raised.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
     assert directory.fake.calls == []
 
 

@@ -67,3 +67,27 @@ def test_a_malformed_slot_id_is_invalid_argument(world: World) -> None:
     error = refused(lambda: _unblock(world, "slot-1"))
 
     assert (error.code, set(error.violations)) == (grpc.StatusCode.INVALID_ARGUMENT, {"slot_id"})
+
+
+def test_time_off_for_a_trainer_the_directory_does_not_know_is_not_found_and_stores_nothing(
+    world: World,
+) -> None:
+    unknown = new_id()
+    day = future_date(50)
+    request = pb.BlockTrainerTimeRequest(
+        trainer_id=unknown, date=day, start_time="09:00", duration_minutes=120, reason="dentist"
+    )
+
+    error = refused(lambda: world.booking.BlockTrainerTime(request))
+
+    assert (error.code, error.reason) == (grpc.StatusCode.NOT_FOUND, "TRAINER_NOT_FOUND")
+    assert schedule(world, unknown, around=day) == []
+
+
+def test_time_off_for_an_inactive_trainer_is_still_recorded(world: World) -> None:
+    trainer_id = world.add_trainer(active=False)
+    day = future_date(50)
+
+    slot_id = _block(world, trainer_id, day)
+
+    assert [slot.slot_id for slot in schedule(world, trainer_id, around=day)] == [slot_id]

@@ -10,6 +10,7 @@ import grpc
 import pytest
 from booking.v1 import booking_service_pb2 as pb
 from booking.v1 import booking_service_pb2_grpc, common_pb2
+from booking_server.domain.pagination import encode_page_token, filters_fingerprint
 from google.protobuf import field_mask_pb2
 
 from tests.support.factories import fresh_id, fresh_name, random_place, zone_message
@@ -182,6 +183,16 @@ def test_list_zones_refuses_a_page_size_outside_0_to_500(booking: Stub, page_siz
 @pytest.mark.parametrize("page_token", ["forged", "eyJuYW1lIjoieCJ9", "'; DROP TABLE zones; --"])
 def test_list_zones_refuses_a_forged_page_token(booking: Stub, page_token: str) -> None:
     error = failure(booking.ListZones, pb.ListZonesRequest(page_token=page_token))
+    assert (error.code, list(error.violations)) == (grpc.StatusCode.INVALID_ARGUMENT, ["page_token"])
+
+
+def test_list_zones_refuses_a_token_that_carries_a_nul_character(booking: Stub) -> None:
+    """Well formed but for a NUL in the name, which would otherwise reach PostgreSQL (INTERNAL)."""
+    fingerprint = filters_fingerprint({"active_only": "False", "franchise_id": ""})
+    token = encode_page_token({"filters": fingerprint, "name": "a\x00b", "zone_id": fresh_id()})
+
+    error = failure(booking.ListZones, pb.ListZonesRequest(page_token=token))
+
     assert (error.code, list(error.violations)) == (grpc.StatusCode.INVALID_ARGUMENT, ["page_token"])
 
 

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import pytest
 from booking_server.db.group_locks import AdvisoryGroupLocks
 from booking_server.db.unit_of_work import SqlUnitOfWork
+from booking_server.services.conflict_retry import Deadline
 from booking_server.services.ports.slots import Reservation
 from booking_server.services.unit_of_work import TransactionConflictError, UnitOfWork, UnitOfWorkFactory
 from sqlalchemy import Engine, text
@@ -54,7 +55,7 @@ def _reserve_alone(
     """A reservation in a committed transaction of its own that waits at most 0.2 s for the
     trainer's lock; a conflict surfaces when its unit of work ends."""
     with committing() as uow:
-        uow.limit_lock_wait(0.2)
+        uow.limit_waits(Deadline.after(0.2))
         reservation = uow.slots.reserve(
             trainer, purchase_id=purchase_id, sessions=sessions, load_cap=load_cap
         )

@@ -20,6 +20,7 @@ from booking_server.domain.model import (
 from booking_server.domain.purchase import AssignmentDecision, PurchaseOutcome, StoredPurchase, StoredSession
 from booking_server.domain.slots import SlotStatus, TrainerSlot
 from booking_server.domain.validation import AssignTrainerCommand
+from booking_server.services.conflict_retry import Deadline
 from booking_server.services.ports.directory import CandidateList, TrainerDirectoryUnavailableError
 from booking_server.services.ports.slots import Reservation
 from booking_server.services.unit_of_work import TransactionConflictError
@@ -247,8 +248,8 @@ class FakeUnitOfWork:
     def rollback(self) -> None:
         self.__enter__()
 
-    def limit_lock_wait(self, seconds: float) -> None:
-        self.lock_wait_seconds = seconds
+    def limit_waits(self, deadline: Deadline) -> None:
+        self.lock_wait_seconds = deadline.lock_wait_seconds()
 
     @contextmanager
     def savepoint(self) -> Iterator[FakeSavepoint]:

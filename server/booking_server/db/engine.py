@@ -14,7 +14,16 @@ def to_psycopg_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def build_engine(url: str, *, pool_size: int) -> Engine:
+# No statement may run longer than this unless a caller's deadline bounds it tighter
+# (UnitOfWork.limit_waits): a request whose caller has gone, or a background job gone wrong,
+# cannot hold a connection and keep writing for minutes. Migrations lift it (migrations/env.py).
+DEFAULT_STATEMENT_TIMEOUT_SECONDS = 30.0
+
+
+def build_engine(
+    url: str, *, pool_size: int, statement_timeout_seconds: float = DEFAULT_STATEMENT_TIMEOUT_SECONDS
+) -> Engine:
+    statement_timeout_ms = max(1, round(statement_timeout_seconds * 1000))
     return create_engine(
         to_psycopg_url(url),
         pool_size=pool_size,
@@ -31,7 +40,7 @@ def build_engine(url: str, *, pool_size: int) -> Engine:
         # e-mails and phones, and the error boundary logs unexpected errors with their text.
         hide_parameters=True,
         # Fail fast when the database is gone, so health turns NOT_SERVING quickly.
-        connect_args={"connect_timeout": 3},
+        connect_args={"connect_timeout": 3, "options": f"-c statement_timeout={statement_timeout_ms}"},
     )
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from sqlalchemy import Connection, Engine, NestedTransaction, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from booking_server.db.repositories.capacity_events import SqlCapacityEventRepository
@@ -24,7 +24,7 @@ from booking_server.db.repositories.slots import SqlSlotRepository
 from booking_server.db.repositories.substitutions import SqlSubstitutionRepository
 from booking_server.db.repositories.trainers import SqlTrainerRepository
 from booking_server.db.repositories.zones import SqlZoneRepository
-from booking_server.domain.errors import UnavailableError
+from booking_server.domain.errors import DeadlineExceededError, UnavailableError
 from booking_server.services.ports.capacity_events import CapacityEventRepository
 from booking_server.services.ports.certificates import CertificateRepository
 from booking_server.services.ports.decisions import DecisionRepository
@@ -36,26 +36,40 @@ from booking_server.services.ports.trainers import TrainerRepository
 from booking_server.services.ports.zones import ZoneRepository
 from booking_server.services.unit_of_work import TransactionConflictError
 
+if TYPE_CHECKING:
+    from booking_server.services.conflict_retry import Deadline
+
 
 class DatabaseUnavailableError(UnavailableError):
     reason = "DATABASE_UNAVAILABLE"
 
 
 # deadlock_detected, serialization_failure: PostgreSQL rolled the transaction back for us;
-# lock_not_available: a lock wait ran past limit_lock_wait(). psycopg classes the first and
+# lock_not_available: a lock wait ran past limit_waits(). psycopg classes the first and
 # the last as OperationalError, like a lost connection, so conflicts are classified first.
 _CONFLICT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
-_SET_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :timeout, true)")
+# query_canceled: statement_timeout (the caller's deadline, or the connection's own bound).
+_CANCELED_SQLSTATE = "57014"
+# One round trip for both bounds; a NULL statement bound keeps the connection's own.
+_SET_WAITS = text(
+    "SELECT set_config('lock_timeout', :lock, true),"
+    " set_config('statement_timeout', coalesce(:statement, current_setting('statement_timeout')), true)"
+)
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    return getattr(exc.orig, "sqlstate", None) if isinstance(exc, DBAPIError) else None
 
 
 def _is_conflict(exc: BaseException) -> bool:
-    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _CONFLICT_SQLSTATES
+    return _sqlstate(exc) in _CONFLICT_SQLSTATES
 
 
 def _is_connection_failure(exc: BaseException) -> bool:
-    if _is_conflict(exc):
+    if _is_conflict(exc) or _sqlstate(exc) == _CANCELED_SQLSTATE:
         return False
-    if isinstance(exc, OperationalError | PoolTimeoutError):
+    # PendingRollbackError: a statement after the connection was lost inside this transaction.
+    if isinstance(exc, OperationalError | PoolTimeoutError | PendingRollbackError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
@@ -68,8 +82,14 @@ def _translate(exc: BaseException) -> None:
     """
     if _is_conflict(exc):
         raise TransactionConflictError("the transaction was aborted by a concurrent one") from exc
+    if _sqlstate(exc) == _CANCELED_SQLSTATE:
+        raise DeadlineExceededError("the request ran out of time; nothing was stored") from exc
     if _is_connection_failure(exc):
         raise DatabaseUnavailableError("database unavailable") from exc
+
+
+def _milliseconds(seconds: float | None) -> str | None:
+    return None if seconds is None else f"{max(1, round(seconds * 1000))}ms"
 
 
 class SqlUnitOfWork:
@@ -149,17 +169,26 @@ class SqlUnitOfWork:
             _translate(exc)
             raise
 
-    def limit_lock_wait(self, seconds: float) -> None:
-        milliseconds = max(1, round(seconds * 1000))
-        self.connection.execute(_SET_LOCK_TIMEOUT, {"timeout": f"{milliseconds}ms"})
+    def limit_waits(self, deadline: Deadline) -> None:
+        statement = deadline.statement_seconds()
+        self.connection.execute(
+            _SET_WAITS,
+            {"lock": _milliseconds(deadline.lock_wait_seconds()), "statement": _milliseconds(statement)},
+        )
 
     def rollback(self) -> None:
         self.connection.rollback()
 
     @contextmanager
     def savepoint(self) -> Iterator[NestedTransaction]:
-        with self.connection.begin_nested() as nested:
-            yield nested
+        try:
+            with self.connection.begin_nested() as nested:
+                yield nested
+        except Exception as exc:
+            # A lost connection (or a conflict, or the deadline) ends the whole transaction,
+            # not just the savepoint: say so, so that no caller goes on as if only it failed.
+            _translate(exc)
+            raise
 
 
 class NestedUnitOfWork(SqlUnitOfWork):

@@ -61,6 +61,12 @@ class ConflictError(DomainError):
     reason = "CONCURRENT_UPDATE"
 
 
+class DeadlineExceededError(DomainError):
+    """The caller's deadline passed before the work could finish; nothing was stored."""
+
+    reason = "DEADLINE_EXCEEDED"
+
+
 class UnavailableError(DomainError):
     """A dependency is down (DATABASE_UNAVAILABLE); the caller may retry."""
 

@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 
 from booking_server.domain.errors import FieldViolation
+from booking_server.domain.validation import has_control_characters
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -96,5 +97,8 @@ def _decode(token: str) -> dict[str, str] | None:
     if not isinstance(parsed, dict):
         return None
     if not all(isinstance(key, str) and isinstance(value, str) for key, value in parsed.items()):
+        return None
+    # None of our tokens holds one, and a NUL would reach PostgreSQL (which refuses it in text).
+    if any(has_control_characters(value) for value in parsed.values()):
         return None
     return parsed

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from booking.v1 import common_pb2
-from booking_client import DirectoryNotFoundError, DirectoryUnavailableError, TrainerDirectoryClient, TtlCache
+from booking_client import (
+    CallerDeadlineExceededError,
+    DirectoryNotFoundError,
+    DirectoryUnavailableError,
+    TrainerDirectoryClient,
+    TtlCache,
+)
 
+from booking_server.domain.errors import DeadlineExceededError
 from booking_server.domain.model import GeoPoint, TrainerCandidate
 from booking_server.domain.validation import is_uuid
 from booking_server.services.ports.directory import CandidateList, TrainerDirectoryUnavailableError
@@ -42,6 +49,17 @@ def to_candidate_list(trainers: list[common_pb2.Trainer]) -> CandidateList:
     return CandidateList(tuple(candidates), tuple(unreadable))
 
 
+def _out_of_time() -> DeadlineExceededError:
+    """The caller's deadline ran out before the directory answered: an error, never an outcome.
+
+    Storing "directory unavailable" here would be false (the directory was never given the
+    time to answer) and permanent (a replay returns what is stored).
+    """
+    return DeadlineExceededError(
+        "the deadline ran out before the trainer directory answered; nothing was stored"
+    )
+
+
 class GrpcTrainerDirectory:
     """Lists a course's candidates through the generated stub (paging, retries, breaker).
 
@@ -61,6 +79,8 @@ class GrpcTrainerDirectory:
             return cached
         try:
             trainers = self._client.list_course_trainers(course_id, budget_seconds=budget_seconds)
+        except CallerDeadlineExceededError as exc:
+            raise _out_of_time() from exc
         except DirectoryUnavailableError as exc:
             raise TrainerDirectoryUnavailableError(str(exc)) from exc
         candidates = to_candidate_list(trainers)
@@ -72,6 +92,8 @@ class GrpcTrainerDirectory:
             trainer = self._client.get_trainer(trainer_id, budget_seconds=budget_seconds)
         except DirectoryNotFoundError:
             return None
+        except CallerDeadlineExceededError as exc:
+            raise _out_of_time() from exc
         except DirectoryUnavailableError as exc:
             raise TrainerDirectoryUnavailableError(str(exc)) from exc
         candidate = _candidate(trainer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 from booking.v1 import booking_service_pb2 as pb
 
+from booking_server.rpc.assignment_rpcs import remaining_seconds
 from booking_server.rpc.converters.slots import slot_to_proto
 from booking_server.services.trainer_schedule import TrainerSchedule
 
@@ -29,6 +30,7 @@ class ScheduleRpcs:
             start_time=request.start_time,
             duration_minutes=request.duration_minutes,
             reason=request.reason,
+            budget_seconds=remaining_seconds(context),
         )
         return pb.BlockTrainerTimeResponse(slot=slot_to_proto(slot))
 

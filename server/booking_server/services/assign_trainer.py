@@ -106,7 +106,7 @@ class AssignTrainer:
             if existing is None and checked.past_start_date is not None:
                 # Maybe a retry sent after midnight while the first call is still in flight:
                 # wait for it before refusing a date that was "today" when it was sent.
-                uow.limit_lock_wait(deadline.lock_wait_seconds())
+                uow.limit_waits(deadline)
                 existing = uow.purchases.wait_for_booking_id(command, fingerprint=fingerprint)
             if existing is not None:
                 return replayed(uow, existing, fingerprint)
@@ -148,7 +148,7 @@ class AssignTrainer:
         if command.validate_only:
             return AssignmentResult(predicted(command, fingerprint, outcome), (), AssignmentDecision())
         with self._uow_factory() as uow:
-            uow.limit_lock_wait(deadline.lock_wait_seconds())
+            uow.limit_waits(deadline)
             purchase = uow.purchases.insert(command, fingerprint=fingerprint, outcome=outcome)
             if purchase is None:
                 return replay_after_race(uow, command, fingerprint)
@@ -183,7 +183,7 @@ class AssignTrainer:
                 return predicted_result(
                     plan.command, plan.fingerprint, outcome, plan.sessions, choice.decision
                 )
-            uow.limit_lock_wait(plan.deadline.lock_wait_seconds())
+            uow.limit_waits(plan.deadline)
             return self._store(uow, plan, outcome, choice)
 
     def _store(

@@ -37,6 +37,8 @@ MAX_ATTEMPTS = 5
 MAX_LOCK_WAIT_SECONDS = 5.0
 # The least wait worth trying for: a transaction of this service holds a trainer for a few ms.
 MIN_LOCK_WAIT_SECONDS = 0.05
+# A statement may outlive the caller's deadline by this much before the database cancels it.
+STATEMENT_GRACE_SECONDS = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,15 @@ class Deadline:
     def passed(self) -> bool:
         remaining = self.remaining_seconds()
         return remaining is not None and remaining <= 0
+
+    def statement_seconds(self) -> float | None:
+        """How long one statement may run: what is left of the budget, plus a grace so that a lock
+        wait ends as a (retried) conflict first. None: the caller set no deadline, and the
+        connection's own bound applies (BOOKING_STATEMENT_TIMEOUT_SECONDS)."""
+        remaining = self.remaining_seconds()
+        if remaining is None:
+            return None
+        return max(0.0, remaining) + STATEMENT_GRACE_SECONDS
 
     def lock_wait_seconds(self) -> float:
         """How long one attempt may queue for a lock: what is left of the budget, within bounds."""

@@ -203,7 +203,7 @@ class PromoteWaitlisted:
     def _try(self, purchase_id: str, candidates: CandidateList, deadline: Deadline) -> StoredPurchase | None:
         """One transaction: promote the purchase if a trainer can take every session now."""
         with self._uow_factory() as uow:
-            uow.limit_lock_wait(deadline.lock_wait_seconds())
+            uow.limit_waits(deadline)
             # Waits out a brief lock (a refusal, a sync) rather than skip the purchase: skipping
             # would let a younger one of the group go first. The group lock keeps passes apart.
             purchase = uow.purchases.lock(purchase_id)

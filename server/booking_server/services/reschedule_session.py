@@ -117,7 +117,7 @@ class RescheduleSession:
     ) -> StoredSession | _TrainerBusy:
         """One transaction. Without candidates, only the own trainer is tried."""
         with self._uow_factory() as uow:
-            uow.limit_lock_wait(deadline.lock_wait_seconds())
+            uow.limit_waits(deadline)
             purchase, session = self._locked(uow, session_id)
             if session.status in MOVABLE_STATUSES and (session.session_date, session.session_time) == (
                 target.day,

@@ -139,7 +139,7 @@ class SubstituteTrainer:
         self, request: _Request, candidates: CandidateList, deadline: Deadline
     ) -> SubstitutionResult:
         with self._uow_factory() as uow:
-            uow.limit_lock_wait(deadline.lock_wait_seconds())
+            uow.limit_waits(deadline)
             purchase = uow.purchases.lock(request.purchase_id)
             if purchase is None:
                 raise purchase_not_found()

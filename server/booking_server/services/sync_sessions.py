@@ -25,7 +25,7 @@ from booking_server.services.failures import failure_fields
 from booking_server.services.ports.purchases import PurchaseCursor
 from booking_server.services.ports.read_model import SyncCounts
 from booking_server.services.purchase_queries import purchase_not_found
-from booking_server.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from booking_server.services.unit_of_work import TRANSACTION_ENDED, UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
 
@@ -91,6 +91,8 @@ class SyncSessions:
         try:
             with uow.savepoint():
                 _write(uow, purchase)
+        except TRANSACTION_ENDED:
+            raise  # not the sync's failure: the change itself cannot commit
         except Exception as exc:  # noqa: BLE001 - whatever broke the sync must not break the change
             log.error("read_model_sync_failed", purchase_id=purchase.purchase_id, **failure_fields(exc))
 

@@ -22,6 +22,11 @@ from booking_server.domain.slots import (
 )
 from booking_server.domain.validation import TIME_SLOT_PATTERN, parse_date_field, validate_uuid_field
 from booking_server.services.ports.capacity_events import CapacityCause
+from booking_server.services.ports.directory import (
+    TrainerDirectory,
+    TrainerDirectoryUnavailableError,
+    directory_unavailable,
+)
 from booking_server.services.unit_of_work import UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
@@ -36,8 +41,9 @@ def _parse_date(value: str, field: str, violations: list[FieldViolation]) -> dat
 
 
 class TrainerSchedule:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, *, directory: TrainerDirectory) -> None:
         self._uow_factory = uow_factory
+        self._directory = directory
 
     def get(self, *, trainer_id: str, from_date: str, to_date: str) -> list[TrainerSlot]:
         violations: list[FieldViolation] = []
@@ -57,8 +63,16 @@ class TrainerSchedule:
             return uow.slots.schedule(trainer_id.lower(), from_date=first, to_date=last)
 
     def block(
-        self, *, trainer_id: str, day: str, start_time: str, duration_minutes: int, reason: str
+        self,
+        *,
+        trainer_id: str,
+        day: str,
+        start_time: str,
+        duration_minutes: int,
+        reason: str,
+        budget_seconds: float | None = None,
     ) -> TrainerSlot:
+        """Time off for a trainer the directory knows (active or not): TRAINER_NOT_FOUND otherwise."""
         violations: list[FieldViolation] = []
         validate_uuid_field(trainer_id, "trainer_id", violations)
         slot_date = _parse_date(day, "date", violations)
@@ -71,6 +85,7 @@ class TrainerSchedule:
         check_reason(reason, violations)
         require_no_violations(violations)
         assert slot_date is not None  # guaranteed by the violations check
+        self._require_known(trainer_id.lower(), budget_seconds)
         slot = TrainerSlot(
             trainer_id=trainer_id.lower(),
             slot_date=slot_date,
@@ -88,6 +103,15 @@ class TrainerSchedule:
             uow.commit()
         log.info("trainer_time_blocked", trainer_id=slot.trainer_id, date=day, start_time=start_time)
         return stored
+
+    def _require_known(self, trainer_id: str, budget_seconds: float | None) -> None:
+        """Asked before the transaction opens: no network call while holding a connection."""
+        try:
+            known = self._directory.get_candidate(trainer_id, budget_seconds=budget_seconds)
+        except TrainerDirectoryUnavailableError as exc:
+            raise directory_unavailable() from exc
+        if known is None:
+            raise NotFoundError("trainer not found", reason="TRAINER_NOT_FOUND")
 
     def unblock(self, *, slot_id: str) -> None:
         """Remove time off (product 4.4); the freed time is recorded for the waitlist promotion."""

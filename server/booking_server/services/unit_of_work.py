@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
-from booking_server.domain.errors import ConflictError
+from booking_server.domain.errors import ConflictError, DeadlineExceededError, DomainError, UnavailableError
 from booking_server.services.ports.capacity_events import CapacityEventRepository
 from booking_server.services.ports.certificates import CertificateRepository
 from booking_server.services.ports.decisions import DecisionRepository
@@ -18,6 +18,9 @@ from booking_server.services.ports.substitutions import SubstitutionRepository
 from booking_server.services.ports.trainers import TrainerRepository
 from booking_server.services.ports.zones import ZoneRepository
 
+if TYPE_CHECKING:
+    from booking_server.services.conflict_retry import Deadline
+
 
 class TransactionConflictError(ConflictError):
     """The database aborted the transaction: a deadlock, a serialization failure, or a lock
@@ -26,6 +29,14 @@ class TransactionConflictError(ConflictError):
     Nothing was committed; retrying the whole use case is safe. Use cases that can retry do;
     a conflict that reaches a caller is ABORTED, which gRPC clients treat as retryable.
     """
+
+
+# Failures after which nothing more can happen in the transaction: it is gone or must be retried.
+TRANSACTION_ENDED: tuple[type[DomainError], ...] = (
+    TransactionConflictError,
+    UnavailableError,
+    DeadlineExceededError,
+)
 
 
 class Savepoint(Protocol):
@@ -60,14 +71,21 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None: ...
 
-    def limit_lock_wait(self, seconds: float) -> None:
-        """Give up (TransactionConflictError) on any lock not granted within `seconds`, for the
-        rest of this transaction: a caller's deadline bounds how long it queues behind others.
+    def limit_waits(self, deadline: Deadline) -> None:
+        """Bound the rest of this transaction by the caller's deadline.
+
+        A lock not granted in time is a TransactionConflictError (retried while time remains);
+        a statement still running when the deadline passes is cancelled by the database
+        (DeadlineExceededError), so no work outlives the caller who asked for it.
         """
         ...
 
     def savepoint(self) -> AbstractContextManager[Savepoint]:
-        """A nested transaction: undone alone if the block raises or calls rollback()."""
+        """A nested transaction: undone alone if the block raises or calls rollback().
+
+        A failure that ends the whole transaction (a lost connection, a conflict, the deadline)
+        is raised as one of TRANSACTION_ENDED: the enclosing work cannot go on either.
+        """
         ...
 
 

@@ -43,7 +43,11 @@ class CandidateList:
 
 class TrainerDirectory(Protocol):
     def list_candidates(self, course_id: str, *, budget_seconds: float | None) -> CandidateList:
-        """Active trainers certified for the course, every page; budget = caller's remaining time."""
+        """Active trainers certified for the course, every page; budget = caller's remaining time.
+
+        TrainerDirectoryUnavailableError when the directory failed; DeadlineExceededError when the
+        budget ran out first (that says nothing about the directory, and is never stored).
+        """
         ...
 
     def get_candidate(self, trainer_id: str, *, budget_seconds: float | None) -> TrainerCandidate | None:
