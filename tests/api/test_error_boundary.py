@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent import futures
+from contextlib import contextmanager
 
 import grpc
 import pytest
@@ -27,7 +28,9 @@ from booking_server.domain.errors import (
 from booking_server.rpc.interceptors import ErrorBoundaryInterceptor
 from booking_server.rpc.server import build_public_server
 from booking_server.services.unit_of_work import TransactionConflictError
+from google.rpc import error_details_pb2
 from grpc_health.v1 import health
+from grpc_status import rpc_status
 
 from tests.support.logs import captured_logs
 from tests.support.rpc_errors import rich_error
@@ -157,31 +160,77 @@ class SlowServicer(booking_service_pb2_grpc.BookingServiceServicer):
         return pb.GetZoneResponse()
 
 
-def test_calls_beyond_the_concurrency_bound_are_answered_resource_exhausted() -> None:
-    slow = SlowServicer()
+@contextmanager
+def slow_server(
+    slow: SlowServicer, *, max_workers: int, limit: int
+) -> Iterator[booking_service_pb2_grpc.BookingServiceStub]:
     built = build_public_server(
         listen_addr="127.0.0.1:0",
         booking=slow,
         directory=trainer_directory_pb2_grpc.TrainerDirectoryServiceServicer(),
         health_servicer=health.HealthServicer(),
-        max_workers=4,
-        max_concurrent_rpcs=1,
+        max_workers=max_workers,
+        max_concurrent_rpcs=limit,
     )
     built.server.start()
     try:
         with grpc.insecure_channel(f"127.0.0.1:{built.port}") as channel:
-            stub = booking_service_pb2_grpc.BookingServiceStub(channel)
-            first = stub.GetZone.future(pb.GetZoneRequest(zone_id="a"))
-            time.sleep(0.3)  # let the first call occupy the only slot
-            with pytest.raises(grpc.RpcError) as raised:
-                stub.GetZone(pb.GetZoneRequest(zone_id="b"), timeout=5)
-            slow.release.set()
-            assert first.result(timeout=5) == pb.GetZoneResponse()
+            yield booking_service_pb2_grpc.BookingServiceStub(channel)
     finally:
         slow.release.set()
         built.server.stop(None).wait()
 
-    assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]
+
+def _retry_delay_seconds(error: grpc.RpcError) -> float:
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    assert status is not None
+    for detail in status.details:
+        if detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            info = error_details_pb2.RetryInfo()
+            detail.Unpack(info)
+            return info.retry_delay.ToTimedelta().total_seconds()
+    raise AssertionError("no RetryInfo in the status")
+
+
+def test_calls_beyond_the_concurrency_bound_are_answered_resource_exhausted_with_error_info() -> None:
+    slow = SlowServicer()
+    with slow_server(slow, max_workers=4, limit=1) as stub:
+        first = stub.GetZone.future(pb.GetZoneRequest(zone_id="a"))
+        time.sleep(0.3)  # let the first call occupy the only place
+        with pytest.raises(grpc.RpcError) as raised:
+            stub.GetZone(pb.GetZoneRequest(zone_id="b"), timeout=5)
+        slow.release.set()
+        assert first.result(timeout=5) == pb.GetZoneResponse()
+
+    error = rich_error(raised.value)
+    assert (error.code, error.reason, error.domain) == (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "OVERLOADED",
+        "booking.v1",
+    )
+    assert _retry_delay_seconds(raised.value) == 1.0
+
+
+def test_calls_cancelled_while_queued_give_their_place_back() -> None:
+    """Places are counted by the pool, so a call that expires in the queue (and never reaches a
+    handler) still frees its place; counted in the handler, each one would leak a place forever."""
+    slow = SlowServicer()
+    with slow_server(slow, max_workers=1, limit=3) as stub:
+        holder = stub.GetZone.future(pb.GetZoneRequest(zone_id="a"))
+        time.sleep(0.3)  # the only worker is busy: the next calls wait in the queue
+        queued = [stub.GetZone.future(pb.GetZoneRequest(zone_id="q"), timeout=0.3) for _ in range(2)]
+        for call in queued:
+            with pytest.raises(grpc.RpcError):
+                call.result(timeout=5)
+        slow.release.set()
+        holder.result(timeout=5)
+        slow.release.clear()
+
+        # All three places are free again: three slow calls at once are admitted.
+        again = [stub.GetZone.future(pb.GetZoneRequest(zone_id="b")) for _ in range(3)]
+        time.sleep(0.3)
+        slow.release.set()
+        assert [call.result(timeout=10) for call in again] == [pb.GetZoneResponse()] * 3
 
 
 def test_a_request_with_hundreds_of_violations_gets_a_readable_bounded_answer(

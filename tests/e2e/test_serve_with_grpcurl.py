@@ -359,6 +359,53 @@ def test_sigterm_exits_0_and_stops_the_embedded_postgres(
         stop_postgres(embedded_pgdata(data_dir))
 
 
+def test_after_a_kill_9_the_next_server_adopts_the_embedded_postgres_and_stops_it_on_exit(
+    short_dir: Callable[[str], Path], log_dir: Path
+) -> None:
+    """pgserver keeps the killed server's pid as a user of the cluster; it must not keep PostgreSQL up."""
+    data_dir = short_dir("bke2e-")
+    env = {"BOOKING_DATA_DIR": str(data_dir)}
+    pgdata = embedded_pgdata(data_dir)
+    first = spawn_server(env, log_dir=log_dir, name="first")
+    second = None
+    try:
+        wait_until_serving(first)
+        first.process.kill()  # SIGKILL: no atexit, so pgserver keeps its pid as a user
+        first.process.wait(timeout=10)
+        assert postgres_processes(pgdata), "a killed server cannot stop its embedded postgres"
+
+        second = spawn_server(env, log_dir=log_dir, name="second")
+        wait_until_serving(second)
+        assert second.events("embedded_postgres_started")
+        assert second.events("embedded_postgres_dead_users_dropped")
+        assert second.terminate(timeout_seconds=15) == 0, second.describe()
+
+        _wait_for(lambda: not postgres_processes(pgdata), timeout_seconds=10, what="postgres to stop")
+    finally:
+        first.kill()
+        if second is not None:
+            second.kill()
+        stop_postgres(pgdata)
+
+
+def test_a_second_server_on_the_same_data_dir_says_it_joined_and_the_first_keeps_serving(
+    short_dir: Callable[[str], Path], log_dir: Path
+) -> None:
+    data_dir = short_dir("bke2e-")
+    env = {"BOOKING_DATA_DIR": str(data_dir)}
+    with serving(env, log_dir=log_dir, name="first") as first:
+        second = spawn_server(env, log_dir=log_dir, name="second")
+        try:
+            wait_until_serving(second)
+            assert first.events("embedded_postgres_started")
+            assert second.events("embedded_postgres_joined")
+            assert not second.events("embedded_postgres_started")
+        finally:
+            assert second.terminate(timeout_seconds=15) == 0, second.describe()
+        # The second's exit left the database to the first.
+        wait_until_serving(first, timeout_seconds=5)
+
+
 def test_serve_refuses_an_unmigrated_database_until_migrate_runs(
     empty_database_url: str, log_dir: Path
 ) -> None:

@@ -45,11 +45,24 @@ def test_a_negative_or_too_large_page_size_is_a_violation_on_page_size(size: int
     assert [v.field for v in violations] == ["page_size"]
 
 
-@given(st.dictionaries(st.sampled_from(KEYS), st.text(), min_size=2, max_size=2))
+# What our tokens hold: ids, timestamps, digests and names, none with a control character.
+TOKEN_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cc",)))
+
+
+@given(st.dictionaries(st.sampled_from(KEYS), TOKEN_TEXT, min_size=2, max_size=2))
 def test_a_token_decodes_to_exactly_the_values_it_was_made_from(values: dict[str, str]) -> None:
     violations: list[FieldViolation] = []
     assert decode_page_token(encode_page_token(values), keys=KEYS, violations=violations) == values
     assert violations == []
+
+
+@pytest.mark.parametrize("control", ["\x00", "\n", "\x1b"])
+def test_a_token_carrying_a_control_character_is_refused(control: str) -> None:
+    """A NUL would otherwise reach PostgreSQL, which refuses it in text (INTERNAL)."""
+    violations: list[FieldViolation] = []
+    token = encode_page_token({"after_id": f"a{control}b", "filters": "f"})
+    assert decode_page_token(token, keys=KEYS, violations=violations) is None
+    assert [v.field for v in violations] == ["page_token"]
 
 
 @given(st.dictionaries(st.text(), st.text(), max_size=4))

@@ -67,6 +67,14 @@ class DeadlineExceededError(DomainError):
     reason = "DEADLINE_EXCEEDED"
 
 
+class ResourceExhaustedError(DomainError):
+    """The server (or this caller's share of it) is at a limit; retry after `retry_after_seconds`."""
+
+    def __init__(self, message: str, *, reason: str, retry_after_seconds: float) -> None:
+        super().__init__(message, reason=reason)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class UnavailableError(DomainError):
     """A dependency is down (DATABASE_UNAVAILABLE); the caller may retry."""
 

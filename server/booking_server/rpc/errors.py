@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from booking_server.domain.errors import (
@@ -14,6 +16,7 @@ from booking_server.domain.errors import (
     FailedPreconditionError,
     InvalidRequestError,
     NotFoundError,
+    ResourceExhaustedError,
     UnavailableError,
 )
 
@@ -29,6 +32,7 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], grpc.StatusCode], ...] = (
     (ConflictError, grpc.StatusCode.ABORTED),
     (UnavailableError, grpc.StatusCode.UNAVAILABLE),
     (DeadlineExceededError, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (ResourceExhaustedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
 )
 
 
@@ -84,6 +88,10 @@ def status_for_domain_error(error: DomainError) -> status_pb2.Status:
             )
             message = f"invalid request: {', '.join(v.field for v in shown)} and {hidden} more"
         details.append(error_details_pb2.BadRequest(field_violations=violations))
+    if isinstance(error, ResourceExhaustedError):
+        delay = duration_pb2.Duration()
+        delay.FromTimedelta(timedelta(seconds=error.retry_after_seconds))
+        details.append(error_details_pb2.RetryInfo(retry_delay=delay))
     return rich_status(code, message, error.reason, details, error.metadata)
 
 

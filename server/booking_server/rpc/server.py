@@ -15,6 +15,7 @@ from booking.v1 import (
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from booking_server.rpc.admission import BACKSTOP_FACTOR, AdmissionInterceptor, CountingThreadPool
 from booking_server.rpc.interceptors import ErrorBoundaryInterceptor
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -51,11 +52,13 @@ def build_public_server(
     max_workers: int,
     max_concurrent_rpcs: int,
 ) -> BuiltServer:
+    pool = CountingThreadPool(max_workers, thread_name_prefix="rpc")
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc"),
-        interceptors=[ErrorBoundaryInterceptor()],
+        pool,
+        # The boundary first (outermost): it logs and answers the admission's refusals too.
+        interceptors=[ErrorBoundaryInterceptor(), AdmissionInterceptor(pool, limit=max_concurrent_rpcs)],
         options=SERVER_OPTIONS,
-        maximum_concurrent_rpcs=max_concurrent_rpcs,
+        maximum_concurrent_rpcs=max_concurrent_rpcs * BACKSTOP_FACTOR,
     )
     booking_service_pb2_grpc.add_BookingServiceServicer_to_server(booking, server)
     trainer_directory_pb2_grpc.add_TrainerDirectoryServiceServicer_to_server(directory, server)
