@@ -39,7 +39,13 @@ def table(results: list[DrillResult]) -> str:
         answers = ", ".join(f"{key}: {count}" for key, count in result.answers.most_common())
         figures = ", ".join(f"{key} {value}" for key, value in result.figures.items())
         findings = str(len(result.findings)) if not result.findings else "; ".join(result.findings[:5])
-        rows.append(
-            f"| {result.name} | {result.seconds:.0f} | {result.calls} | {answers or '-'} | {figures or '-'} | {findings} |"
+        cells = (
+            result.name,
+            f"{result.seconds:.0f}",
+            str(result.calls),
+            answers or "-",
+            figures or "-",
+            findings,
         )
+        rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
