@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PROTOS := $(wildcard protos/booking/v1/*.proto)
 GEN    := clients/booking/v1
 
-.PHONY: install run test unit lint generate check-generated bench bench-smoke clean
+.PHONY: install run test unit lint generate check-generated bench bench-smoke chaos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ bench: $(STAMP)
 ## A few seconds: 50 trainers, 3 s at 4 callers (also run by `make test`, tests/e2e/test_bench_smoke.py).
 bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.run --smoke
+
+## About 5 minutes: overload waves, backends terminated, PostgreSQL restarted, kill -9 of a replica,
+## against two real replicas on an embedded PostgreSQL; prints a table and fails on any finding.
+chaos: $(STAMP)
+	$(BIN)/python -m chaos.run
 
 clean:
 	rm -rf $(VENV) .booking-data .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,11 +13,29 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import psycopg
+from pgserver import _commands  # pg_ctl as pgserver runs it (as the `pgserver` user under root)
 from pgserver._commands import POSTGRES_BIN_PATH
 from pgserver.postgres_server import get_server
 from psycopg import sql
 
 BIN_DIR: Path = POSTGRES_BIN_PATH
+
+
+def pgserver_user() -> str | None:
+    """pgserver runs postgres as the `pgserver` system user when started as root."""
+    return "pgserver" if os.geteuid() == 0 else None
+
+
+def stop_cluster(pgdata: Path) -> None:
+    """Fast shutdown of a pgserver cluster (open sessions are ended); a no-op when it is stopped."""
+    with contextlib.suppress(subprocess.CalledProcessError):
+        _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=pgserver_user())
+
+
+def start_cluster(pgdata: Path, *, socket_dir: Path | str) -> None:
+    """Start a stopped pgserver cluster again on the same socket directory, as pgserver does."""
+    args = ["-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(pgdata / "log"), "start"]
+    _commands.pg_ctl(args, pgdata=pgdata, user=pgserver_user(), timeout=30)
 
 
 @dataclass
@@ -33,6 +54,10 @@ class EmbeddedPostgres:
         server = get_server(root / "pg", cleanup_mode="delete")
         socket_dir = parse_qs(urlparse(server.get_uri()).query)["host"][0]
         return cls(root=root, server=server, socket_dir=socket_dir)
+
+    @property
+    def pgdata(self) -> Path:
+        return self.root / "pg"
 
     @property
     def postmaster_pid(self) -> int:

@@ -163,10 +163,18 @@ def _wait_until_serving(service: RunningService) -> None:
     )
 
 
-def start_service(database_url: str, log_path: Path, cache_ttl: float | None) -> RunningService:
-    """Start `booking-service serve` and return once both services report SERVING."""
-    target = f"127.0.0.1:{free_port()}"
-    env = service_environment(database_url, target, cache_ttl)
+def start_service(
+    database_url: str,
+    log_path: Path,
+    cache_ttl: float | None,
+    *,
+    target: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> RunningService:
+    """Start `booking-service serve` (on `target`, else a free port) and return once both
+    services report SERVING; `extra_env` sets more BOOKING_* knobs (the chaos drills)."""
+    target = target or f"127.0.0.1:{free_port()}"
+    env = service_environment(database_url, target, cache_ttl) | (extra_env or {})
     log = log_path.open("ab")
     process = subprocess.Popen([*service_command(), "serve"], env=env, stdout=log, stderr=log)
     service = RunningService(process, target, log_path, booking_settings(env), log)

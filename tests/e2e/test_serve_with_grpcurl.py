@@ -26,6 +26,7 @@ from google.protobuf import json_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from psycopg import sql
 
+from bench.pg import start_cluster
 from tests.support.factories import fresh_id, trainer_message, zone_message
 from tests.support.processes import (
     HEALTH_NAMES,
@@ -42,7 +43,6 @@ from tests.support.processes import (
     service_env,
     serving,
     spawn_server,
-    start_postgres,
     stop_postgres,
     wait_for_health,
     wait_until_serving,
@@ -461,7 +461,7 @@ def test_health_follows_the_database_down_and_back_up(
         error = rich_error(failure.value)
         assert (error.code, error.reason) == (grpc.StatusCode.UNAVAILABLE, "DATABASE_UNAVAILABLE")
 
-        start_postgres(pgdata, socket_dir=socket_dir)
+        start_cluster(pgdata, socket_dir=socket_dir)
         wait_for_health(server, dict.fromkeys(HEALTH_NAMES, SERVING), timeout_seconds=HEALTH_DEADLINE_SECONDS)
         created = booking.CreateZone(pb.CreateZoneRequest(zone=zone_message()), timeout=10).zone
         assert booking.GetZone(pb.GetZoneRequest(zone_id=created.zone_id), timeout=10).zone == created

@@ -24,7 +24,8 @@ from typing import Any
 import grpc
 import psutil
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from pgserver import _commands  # pg_ctl as pgserver runs it (as the `pgserver` user under root)
+
+from bench.pg import stop_cluster
 
 BIN_DIR = Path(sys.executable).parent
 BOOKING_SERVICE = BIN_DIR / "booking-service"
@@ -195,21 +196,8 @@ def postgres_processes(pgdata: Path) -> list[psutil.Process]:
 
 def stop_postgres(pgdata: Path) -> None:
     """Stop a pgserver-managed cluster if it runs (fast shutdown); a no-op otherwise."""
-    if not postgres_processes(pgdata):
-        return
-    with contextlib.suppress(subprocess.CalledProcessError):
-        _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=pgserver_user())
-
-
-def start_postgres(pgdata: Path, *, socket_dir: Path) -> None:
-    """Start a stopped pgserver cluster again on the same socket directory, as pgserver does."""
-    args = ["-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(pgdata / "log"), "start"]
-    _commands.pg_ctl(args, pgdata=pgdata, user=pgserver_user(), timeout=30)
-
-
-def pgserver_user() -> str | None:
-    """pgserver runs postgres as the `pgserver` system user when started as root."""
-    return "pgserver" if os.geteuid() == 0 else None
+    if postgres_processes(pgdata):
+        stop_cluster(pgdata)
 
 
 def run_grpcurl(

@@ -31,7 +31,13 @@ class HealthMonitor:
         self._thread.start()
 
     def check_now(self) -> bool:
-        serving = self._probe()
+        try:
+            serving = self._probe()
+        except Exception as exc:  # noqa: BLE001 - a probe that fails says "not serving"
+            # Raised here, it would end the polling thread and freeze the last status forever
+            # (found by `make chaos`: a connection terminated mid-probe left health SERVING).
+            log.warning("health_probe_failed", error_type=type(exc).__name__)
+            serving = False
         if serving != self._serving:
             self._serving = serving
             status = (
