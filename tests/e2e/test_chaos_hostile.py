@@ -1,0 +1,58 @@
+"""The hostile-input drill (chaos/hostile.py) in smoke size, against its own embedded PostgreSQL
+and one real `booking-service serve` with its background jobs off, as `make chaos` runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench import service
+from bench.pg import EmbeddedPostgres
+from chaos.hostile import hostile_input_drill, unary_rpcs
+
+EXAMPLES_PER_RPC = 8
+DATABASE = "chaos_hostile"
+# The drill fingerprints the database around every call: nothing but the calls may write.
+QUIET_JOBS = {
+    "BOOKING_RECONCILER_INTERVAL_SECONDS": "0",
+    "BOOKING_CERTIFICATE_SWEEP_INTERVAL_SECONDS": "0",
+    "BOOKING_PROMOTION_INTERVAL_SECONDS": "0",
+    "BOOKING_PROMOTION_POLL_SECONDS": "0",
+}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[service.RunningService, str]]:
+    log_path = Path(tmp_path_factory.mktemp("chaos-hostile")) / "server.log"
+    pg = EmbeddedPostgres.start()
+    try:
+        pg.create_database(DATABASE)
+        service.migrate(pg.service_url(DATABASE), log_path)
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in QUIET_JOBS.items():
+                patch.setenv(name, value)
+            server = service.start_service(pg.service_url(DATABASE), log_path, cache_ttl=None)
+        try:
+            yield server, pg.libpq_url(DATABASE)
+        finally:
+            server.stop()
+    finally:
+        pg.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_hostile_input_gets_documented_answers_and_writes_nothing_when_refused(
+    served: tuple[service.RunningService, str],
+) -> None:
+    server, libpq_url = served
+    result = hostile_input_drill(server.target, libpq_url, examples_per_rpc=EXAMPLES_PER_RPC, seed=16)
+    server.check_alive()
+    assert result.findings == []
+    rpcs = len(unary_rpcs())
+    assert rpcs >= 28
+    assert result.figures["rpcs called"] == result.figures["rpcs"] == str(rpcs)
+    assert result.calls >= rpcs
+    assert "INTERNAL -" not in result.answers
