@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from booking.v1 import booking_service_pb2, trainer_directory_pb2
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bench import service
 from bench.pg import EmbeddedPostgres
-from chaos.hostile import hostile_input_drill, unary_rpcs
+from chaos.hostile import MAX_REQUEST_BYTES, Pools, StrategyBuilder, hostile_input_drill, unary_rpcs
 
 EXAMPLES_PER_RPC = 8
 DATABASE = "chaos_hostile"
@@ -56,3 +59,25 @@ def test_hostile_input_gets_documented_answers_and_writes_nothing_when_refused(
     assert result.figures["rpcs called"] == result.figures["rpcs"] == str(rpcs)
     assert result.calls >= rpcs
     assert "INTERNAL -" not in result.answers
+
+
+def test_every_unary_rpc_of_both_services_is_found_in_the_descriptors() -> None:
+    labels = {rpc.label for rpc in unary_rpcs()}
+    assert {"BookingService.AutoAssignTrainer", "TrainerDirectoryService.UpsertTrainer"} <= labels
+    assert len(labels) == len(
+        booking_service_pb2.DESCRIPTOR.services_by_name["BookingService"].methods
+    ) + len(trainer_directory_pb2.DESCRIPTOR.services_by_name["TrainerDirectoryService"].methods)
+
+
+@settings(max_examples=10, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_generated_requests_are_their_rpc_type_and_only_the_padded_ones_exceed_1_mb(
+    data: st.DataObject,
+) -> None:
+    pools = Pools()
+    builder = StrategyBuilder(pools)
+    rpc = data.draw(st.sampled_from(unary_rpcs()))
+    request = data.draw(builder.request(rpc.request))
+    assert isinstance(request, rpc.request)
+    size = request.ByteSize()
+    assert size <= MAX_REQUEST_BYTES or size >= MAX_REQUEST_BYTES + 64 * 1024
