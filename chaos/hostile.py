@@ -9,12 +9,17 @@ UUIDs, dates and HH:MM times; integers at and around the extremes, negatives and
 bounds; unknown enum numbers; NaN and infinite doubles; nested messages set or unset; repeated
 fields of 0-5 elements or of a large count (20-5,000); map fields. Ids are sampled from a pool
 of real ids (a little valid data is seeded through the RPCs first, and every OK answer adds the
-ids it names), so some requests reach existing rows rather than NOT_FOUND. Requests are kept
-under the server's 1 MB receive limit, except about one in 40 that is padded over it.
+ids it names), so some requests reach existing rows rather than NOT_FOUND. Most messages are
+plausible but for one hostile field (a real or well-formed value in every other field), so the
+hostile value gets past the first check; the others mix plausible and hostile fields by a coin,
+or are hostile throughout. Requests are kept under the server's 1 MB receive limit (halving the
+largest field), except about one in 40 that is padded over it with one 1.06 MB string.
 
 Calls are sequential, on one channel with a 10 s deadline each. Expectations, each a finding
 when violated (counted per RPC and kind, with the first request's shape and the answer):
 
+- an answer within the deadline (DEADLINE_EXCEEDED from the drill's own deadline carries no
+  ErrorInfo, so it is a finding by the next rule);
 - never INTERNAL or UNKNOWN (gRPC's own INTERNAL for unparseable bytes cannot happen here: every
   request is a valid message);
 - every error carries a google.rpc.Status with an ErrorInfo of domain booking.v1, except the
@@ -34,8 +39,10 @@ when violated (counted per RPC and kind, with the first request's shape and the 
 Hypothesis runs programmatically (`@given` inside a function) with `phases=(Phase.generate,)`:
 a violation is recorded, never raised, so there is no shrinking and the drill's time is bounded
 by the number of examples (and a budget: past it, the remaining examples send nothing and a
-finding says so). Methods whose name starts with Delete, Cancel or Unblock run last so they do
-not remove the seeded rows the others aim at.
+finding says so). Seeded per RPC (`seed` xor the CRC-32 of the method path), hypothesis draws
+the same choices on every run; the values behind pool indexes (server-made ids) differ.
+Methods whose name starts with Delete, Cancel or Unblock run last so they do not remove the
+seeded rows the others aim at.
 """
 
 from __future__ import annotations
@@ -78,7 +85,6 @@ DESTRUCTIVE_PREFIXES = ("Delete", "Cancel", "Unblock")
 OVERSIZE_ONE_IN = 40  # about one request in 40 is padded over 1 MB
 MAX_DEPTH = 3  # nested messages deeper than this are left unset
 POOL_LIMIT = 128  # remembered values per kind
-FIRST_FINDINGS_SHOWN = 1
 CHANNEL_OPTIONS = [
     ("grpc.max_metadata_size", 1024 * 1024),
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
