@@ -34,7 +34,8 @@ when violated (counted per RPC and kind, with the first request's shape and the 
   call, and must not change when the call answered an error. That needs a quiet database: the
   server under drill must run with its background jobs off (BOOKING_RECONCILER_INTERVAL_SECONDS=0,
   BOOKING_CERTIFICATE_SWEEP_INTERVAL_SECONDS=0, BOOKING_PROMOTION_INTERVAL_SECONDS=0,
-  BOOKING_PROMOTION_POLL_SECONDS=0) and nothing else may write to its database meanwhile.
+  BOOKING_PROMOTION_POLL_SECONDS=0: QUIET_ENVIRONMENT) and nothing else may write to its
+  database meanwhile.
 
 Hypothesis runs programmatically (`@given` inside a function) with `phases=(Phase.generate,)`:
 a violation is recorded, never raised, so there is no shrinking and the drill's time is bounded
@@ -79,6 +80,13 @@ ERROR_DOMAIN = "booking.v1"
 MAX_REQUEST_BYTES = 1024 * 1024  # the server's grpc.max_receive_message_length (product 1.1)
 MAX_ERROR_BYTES = 8 * 1024  # a default client's grpc.max_metadata_size
 CALL_TIMEOUT_SECONDS = 10.0
+# The environment of the server under drill: no background job may write between two fingerprints.
+QUIET_ENVIRONMENT = {
+    "BOOKING_RECONCILER_INTERVAL_SECONDS": "0",
+    "BOOKING_CERTIFICATE_SWEEP_INTERVAL_SECONDS": "0",
+    "BOOKING_PROMOTION_INTERVAL_SECONDS": "0",
+    "BOOKING_PROMOTION_POLL_SECONDS": "0",
+}
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 SIZE_LIMIT_ANSWER = "RESOURCE_EXHAUSTED (gRPC size limit)"
 DESTRUCTIVE_PREFIXES = ("Delete", "Cancel", "Unblock")

@@ -13,17 +13,17 @@ from hypothesis import strategies as st
 
 from bench import service
 from bench.pg import EmbeddedPostgres
-from chaos.hostile import MAX_REQUEST_BYTES, Pools, StrategyBuilder, hostile_input_drill, unary_rpcs
+from chaos.hostile import (
+    MAX_REQUEST_BYTES,
+    QUIET_ENVIRONMENT,
+    Pools,
+    StrategyBuilder,
+    hostile_input_drill,
+    unary_rpcs,
+)
 
 EXAMPLES_PER_RPC = 8
 DATABASE = "chaos_hostile"
-# The drill fingerprints the database around every call: nothing but the calls may write.
-QUIET_JOBS = {
-    "BOOKING_RECONCILER_INTERVAL_SECONDS": "0",
-    "BOOKING_CERTIFICATE_SWEEP_INTERVAL_SECONDS": "0",
-    "BOOKING_PROMOTION_INTERVAL_SECONDS": "0",
-    "BOOKING_PROMOTION_POLL_SECONDS": "0",
-}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[service.R
         pg.create_database(DATABASE)
         service.migrate(pg.service_url(DATABASE), log_path)
         with pytest.MonkeyPatch.context() as patch:
-            for name, value in QUIET_JOBS.items():
+            for name, value in QUIET_ENVIRONMENT.items():  # start_service passes os.environ on
                 patch.setenv(name, value)
             server = service.start_service(pg.service_url(DATABASE), log_path, cache_ttl=None)
         try:
