@@ -21,9 +21,13 @@ from bench import service
 from bench.pg import EmbeddedPostgres
 from bench.world import build_world, seed_world
 from chaos.drills import DRILLS, FULL, SMOKE, Cluster
+from chaos.hostile import QUIET_ENVIRONMENT, hostile_input_drill
 from chaos.report import DrillResult, table
 
 DATABASE = "chaos"
+# The hostile drill fingerprints its database after every call: nothing else may write there.
+HOSTILE_DATABASE = "chaos_hostile"
+HOSTILE_EXAMPLES_PER_RPC = 100
 
 
 def run(*, smoke: bool, seed: int, work_dir: Path) -> list[DrillResult]:
@@ -45,12 +49,33 @@ def run(*, smoke: bool, seed: int, work_dir: Path) -> list[DrillResult]:
         for drill in DRILLS:
             print(f"chaos: {drill.__name__} ...", file=sys.stderr, flush=True)
             results.append(drill(cluster, sizes))
+        if not smoke:  # its smoke size runs in tests/e2e/test_chaos_hostile.py
+            print("chaos: hostile_input_drill ...", file=sys.stderr, flush=True)
+            results.append(_hostile(pg, seed, work_dir))
         return results
     finally:
         if cluster is not None:
             for server in cluster.servers:
                 server.stop()
         pg.stop()
+
+
+def _hostile(pg: EmbeddedPostgres, seed: int, work_dir: Path) -> DrillResult:
+    pg.create_database(HOSTILE_DATABASE)
+    log_path = work_dir / "hostile-server.log"
+    service.migrate(pg.service_url(HOSTILE_DATABASE), log_path)
+    server = service.start_service(
+        pg.service_url(HOSTILE_DATABASE), log_path, None, extra_env=QUIET_ENVIRONMENT
+    )
+    try:
+        return hostile_input_drill(
+            server.target,
+            pg.libpq_url(HOSTILE_DATABASE),
+            examples_per_rpc=HOSTILE_EXAMPLES_PER_RPC,
+            seed=seed,
+        )
+    finally:
+        server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,10 +33,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[service.R
     try:
         pg.create_database(DATABASE)
         service.migrate(pg.service_url(DATABASE), log_path)
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in QUIET_ENVIRONMENT.items():  # start_service passes os.environ on
-                patch.setenv(name, value)
-            server = service.start_service(pg.service_url(DATABASE), log_path, cache_ttl=None)
+        server = service.start_service(
+            pg.service_url(DATABASE), log_path, cache_ttl=None, extra_env=QUIET_ENVIRONMENT
+        )
         try:
             yield server, pg.libpq_url(DATABASE)
         finally:
