@@ -6,15 +6,18 @@ statements, and ORM identity-map bookkeeping would only cost time there.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+import psycopg
 from sqlalchemy import Connection, Engine, NestedTransaction, text
 from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from booking_server.call_scope import CallEndedError, current_scope
 from booking_server.db.repositories.capacity_events import SqlCapacityEventRepository
 from booking_server.db.repositories.certificates import SqlCertificateRepository
 from booking_server.db.repositories.decisions import SqlDecisionRepository
@@ -92,6 +95,17 @@ def _milliseconds(seconds: float | None) -> str | None:
     return None if seconds is None else f"{max(1, round(seconds * 1000))}ms"
 
 
+def _interruptible(conn: Connection) -> contextlib.ExitStack:
+    """While the transaction is open, the end of the call it serves cancels its running statement."""
+    stack = contextlib.ExitStack()
+    scope = current_scope()
+    if scope is not None:
+        driver = conn.connection.dbapi_connection
+        if isinstance(driver, psycopg.Connection):
+            stack.enter_context(scope.interruptible(driver.cancel_safe))
+    return stack
+
+
 class SqlUnitOfWork:
     # Typed as the ports: the use cases see only what the Protocols promise.
     zones: ZoneRepository
@@ -107,6 +121,7 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._conn: Connection | None = None
+        self._interruptible = contextlib.ExitStack()
 
     def _open(self) -> Connection:
         conn = self._engine.connect()
@@ -120,6 +135,11 @@ class SqlUnitOfWork:
             if _is_connection_failure(exc):
                 raise DatabaseUnavailableError("database unavailable") from exc
             raise
+        try:
+            self._interruptible = _interruptible(conn)
+        except CallEndedError as exc:
+            self._close(conn)
+            raise DeadlineExceededError("the call ended before its work began; nothing was stored") from exc
         self._conn = conn
         self.zones = SqlZoneRepository(conn)
         self.trainers = SqlTrainerRepository(conn)
@@ -141,6 +161,8 @@ class SqlUnitOfWork:
         conn, self._conn = self._conn, None
         if conn is None:
             return
+        # First: the connection must not go back to the pool while its statement is being cancelled.
+        self._interruptible.close()
         try:
             self._close(conn)
         except Exception as rollback_exc:

@@ -15,6 +15,7 @@ import grpc
 import structlog
 from grpc_status import rpc_status
 
+from booking_server.call_scope import call_scope
 from booking_server.domain.errors import DomainError
 from booking_server.rpc.errors import internal_status, rich_status, status_code_for, status_for_domain_error
 
@@ -38,7 +39,13 @@ def _wrap(method: str, behavior: Behavior) -> Behavior:
         context.send_initial_metadata(((REQUEST_ID_KEY, request_id),))
         failure = None
         code = grpc.StatusCode.OK
-        with structlog.contextvars.bound_contextvars(request_id=request_id, method=method):
+        with (
+            structlog.contextvars.bound_contextvars(request_id=request_id, method=method),
+            call_scope() as scope,
+        ):
+            # Called when the call ends, early or not: work still running for it is then abandoned.
+            if not context.add_callback(scope.end):
+                scope.end()
             try:
                 return behavior(request, context)
             except NotImplementedError:
