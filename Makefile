@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PROTOS := $(wildcard protos/booking/v1/*.proto)
 GEN    := clients/booking/v1
+# The descriptor set with source info (comments) that reflection serves.
+DESCRIPTORS := $(GEN)/booking.binpb
 
 .PHONY: install run test unit lint generate check-generated bench bench-smoke clean
 
@@ -20,13 +22,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/booking-service serve
 
-## Regenerate Python code and mypy stubs from the protos.
+## Regenerate Python code, mypy stubs and the descriptor set from the protos.
 generate: $(STAMP)
 	rm -rf $(GEN) && mkdir -p $(GEN)
 	$(BIN)/python -m grpc_tools.protoc -I protos \
 	  --plugin=protoc-gen-mypy=$(BIN)/protoc-gen-mypy --plugin=protoc-gen-mypy_grpc=$(BIN)/protoc-gen-mypy_grpc \
 	  --python_out=clients --grpc_python_out=clients \
-	  --mypy_out=clients --mypy_grpc_out=clients $(PROTOS)
+	  --mypy_out=clients --mypy_grpc_out=clients \
+	  --descriptor_set_out=$(DESCRIPTORS) --include_source_info --include_imports $(PROTOS)
 	touch clients/booking/__init__.py $(GEN)/__init__.py $(GEN)/py.typed
 
 ## Fails when the committed generated code differs from what the protos produce.

@@ -16,6 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from booking_server.rpc.interceptors import ErrorBoundaryInterceptor
+from booking_server.rpc.reflection import load_described_files
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 # Product 1.1: the server refuses any request message over 1 MB (grpcio answers
@@ -68,6 +69,9 @@ def build_public_server(
             reflection.SERVICE_NAME,
         ),
         server,
+        # Answers method symbols and carries the protos' comments (rpc/reflection.py); it has the
+        # pool's lookups the servicer uses, not the DescriptorPool type the stubs name.
+        pool=load_described_files(),  # type: ignore[arg-type]
     )
     port = server.add_insecure_port(listen_addr)
     if port == 0:
