@@ -7,6 +7,12 @@ PROTOS := $(wildcard protos/booking/v1/*.proto)
 GEN    := clients/booking/v1
 # The descriptor set with source info (comments) that reflection serves.
 DESCRIPTORS := $(GEN)/booking.binpb
+TS     := clients/ts
+TS_GEN := $(TS)/src/gen
+# `npm ci` writes this file; it is newer than package-lock.json once the dependencies are installed.
+NODE_STAMP := $(TS)/node_modules/.package-lock.json
+# Where the pinned googleapis-common-protos keeps google/rpc/*.proto (read once the venv exists).
+RPC_PROTOS = $(shell $(BIN)/python -c 'import google.rpc, pathlib; print(pathlib.Path(google.rpc.__path__[0]).parents[1])')
 
 .PHONY: install run test unit lint generate check-generated bench bench-smoke clean
 
@@ -16,14 +22,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+## The TypeScript client's pinned dependencies (Node >= 20): code generator, compiler, runtime.
+$(NODE_STAMP): $(TS)/package-lock.json $(TS)/package.json
+	cd $(TS) && npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
 
 ## Serve both services; with no BOOKING_DATABASE_URL an embedded PostgreSQL under ./.booking-data.
 run: $(STAMP)
 	$(BIN)/booking-service serve
 
-## Regenerate Python code, mypy stubs and the descriptor set from the protos.
-generate: $(STAMP)
+## Regenerate from the protos: Python code and mypy stubs, the descriptor set, and the TypeScript
+## client (buf generate with protoc-gen-es).
+generate: $(STAMP) $(NODE_STAMP)
 	rm -rf $(GEN) && mkdir -p $(GEN)
 	$(BIN)/python -m grpc_tools.protoc -I protos \
 	  --plugin=protoc-gen-mypy=$(BIN)/protoc-gen-mypy --plugin=protoc-gen-mypy_grpc=$(BIN)/protoc-gen-mypy_grpc \
@@ -31,13 +43,18 @@ generate: $(STAMP)
 	  --mypy_out=clients --mypy_grpc_out=clients \
 	  --descriptor_set_out=$(DESCRIPTORS) --include_source_info --include_imports $(PROTOS)
 	touch clients/booking/__init__.py $(GEN)/__init__.py $(GEN)/py.typed
+	rm -rf $(TS_GEN)
+	$(BIN)/buf generate --template buf.gen.yaml
+	# google.rpc error details (ErrorInfo, BadRequest) from the pinned googleapis-common-protos.
+	$(BIN)/buf generate $(RPC_PROTOS) --template buf.gen.yaml --path $(RPC_PROTOS)/google/rpc/error_details.proto
 
 ## Fails when the committed generated code differs from what the protos produce.
+GENERATED := clients/booking $(TS_GEN)
 check-generated: generate
-	git diff --exit-code --stat -- clients/booking
-	test -z "$$(git status --porcelain -- clients/booking)"
+	git diff --exit-code --stat -- $(GENERATED)
+	test -z "$$(git status --porcelain -- $(GENERATED))"
 
-lint: $(STAMP)
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/buf lint
 	$(BIN)/buf format --diff --exit-code
 	$(BIN)/buf breaking --against '.git#branch=main'
@@ -45,9 +62,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy server clients/booking_client
 	$(BIN)/lint-imports
+	cd $(TS) && npm run --silent build
 
 ## The whole suite: lint, generated-code drift, unit, integration, api and e2e tests.
-test: $(STAMP) check-generated lint
+test: $(STAMP) $(NODE_STAMP) check-generated lint
 	$(BIN)/pytest
 
 unit: $(STAMP)
@@ -64,4 +82,4 @@ bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.run --smoke
 
 clean:
-	rm -rf $(VENV) .booking-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .booking-data .pytest_cache .mypy_cache .ruff_cache $(TS)/node_modules $(TS)/dist
