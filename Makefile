@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PROTOS := $(wildcard protos/booking/v1/*.proto)
 GEN    := clients/booking/v1
-# The descriptor set with source info (comments) that reflection serves.
+# The descriptor set with source info (comments): reflection serves it, docs/api.md is made from it.
 DESCRIPTORS := $(GEN)/booking.binpb
 TS     := clients/ts
 TS_GEN := $(TS)/src/gen
@@ -33,8 +33,8 @@ install: $(STAMP) $(NODE_STAMP)
 run: $(STAMP)
 	$(BIN)/booking-service serve
 
-## Regenerate from the protos: Python code and mypy stubs, the descriptor set, and the TypeScript
-## client (buf generate with protoc-gen-es).
+## Regenerate from the protos: Python code and mypy stubs, the descriptor set, the TypeScript
+## client (buf generate with protoc-gen-es), and docs/api.md from the descriptor set's comments.
 generate: $(STAMP) $(NODE_STAMP)
 	rm -rf $(GEN) && mkdir -p $(GEN)
 	$(BIN)/python -m grpc_tools.protoc -I protos \
@@ -47,9 +47,10 @@ generate: $(STAMP) $(NODE_STAMP)
 	$(BIN)/buf generate --template buf.gen.yaml
 	# google.rpc error details (ErrorInfo, BadRequest) from the pinned googleapis-common-protos.
 	$(BIN)/buf generate $(RPC_PROTOS) --template buf.gen.yaml --path $(RPC_PROTOS)/google/rpc/error_details.proto
+	$(BIN)/python tools/api_reference.py $(DESCRIPTORS) > docs/api.md
 
 ## Fails when the committed generated code differs from what the protos produce.
-GENERATED := clients/booking $(TS_GEN)
+GENERATED := clients/booking $(TS_GEN) docs/api.md
 check-generated: generate
 	git diff --exit-code --stat -- $(GENERATED)
 	test -z "$$(git status --porcelain -- $(GENERATED))"
@@ -60,7 +61,7 @@ lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/buf breaking --against '.git#branch=main'
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy server clients/booking_client
+	$(BIN)/mypy server clients/booking_client tools
 	$(BIN)/lint-imports
 	cd $(TS) && npm run --silent build
 
