@@ -56,6 +56,7 @@ check-generated: generate
 	test -z "$$(git status --porcelain -- $(GENERATED))"
 
 lint: $(STAMP) $(NODE_STAMP)
+	$(BIN)/hadolint Dockerfile
 	$(BIN)/buf lint
 	$(BIN)/buf format --diff --exit-code
 	$(BIN)/buf breaking --against '.git#branch=main'
