@@ -86,13 +86,18 @@ def cell(text: str) -> str:
     return text.replace("|", "\\|") or " "
 
 
+def heading(full_name: str, shown: str, comment: str) -> Iterator[str]:
+    """An element's heading, with an anchor on its full name, and its comment."""
+    yield f'### <a id="{full_name}"></a>{shown}'
+    yield ""
+    yield comment
+    yield ""
+
+
 def render_services(proto: FileDescriptorProto, comments: Comments) -> Iterator[str]:
     for s_index, service in enumerate(proto.service):
         full_name = f"{proto.package}.{service.name}"
-        yield f'### <a id="{full_name}"></a>{full_name}'
-        yield ""
-        yield comments.at(SERVICE, s_index)
-        yield ""
+        yield from heading(full_name, full_name, comments.at(SERVICE, s_index))
         yield "| RPC | request | response | roles | description |"
         yield "|---|---|---|---|---|"
         for m_index, method in enumerate(service.method):
@@ -108,10 +113,7 @@ def render_message(
     prefix: str, message: DescriptorProto, path: Sequence[int], comments: Comments
 ) -> Iterator[str]:
     full_name = f"{prefix}.{message.name}"
-    yield f'### <a id="{full_name}"></a>{full_name.removeprefix(PACKAGE + ".")}'
-    yield ""
-    yield comments.at(*path)
-    yield ""
+    yield from heading(full_name, full_name.removeprefix(PACKAGE + "."), comments.at(*path))
     if message.field:
         yield "| field | number | type | description |"
         yield "|---|---|---|---|"
@@ -131,10 +133,7 @@ def render_enum(
     prefix: str, enum: EnumDescriptorProto, path: Sequence[int], comments: Comments
 ) -> Iterator[str]:
     full_name = f"{prefix}.{enum.name}"
-    yield f'### <a id="{full_name}"></a>{full_name.removeprefix(PACKAGE + ".")}'
-    yield ""
-    yield comments.at(*path)
-    yield ""
+    yield from heading(full_name, full_name.removeprefix(PACKAGE + "."), comments.at(*path))
     yield "| value | number | description |"
     yield "|---|---|---|"
     for v_index, value in enumerate(enum.value):

@@ -6,21 +6,10 @@ fails the same way when a listener appears between the probe and the bind.
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-
 import pytest
 from booking.v1 import booking_service_pb2_grpc, trainer_directory_pb2_grpc
 from booking_server.rpc.server import ListenAddressError, build_public_server, check_listen_address
 from grpc_health.v1 import health, health_pb2_grpc
-
-
-@pytest.fixture
-def busy_address() -> Iterator[str]:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        yield f"127.0.0.1:{listener.getsockname()[1]}"
 
 
 def test_building_the_server_on_a_busy_address_raises_listen_address_error(busy_address: str) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-
 import pytest
 from booking_server.config import environment_of
 
@@ -20,15 +17,6 @@ def test_each_command_has_its_own_help_with_the_environment_it_reads(command: st
     assert "environment variables:" in result.stdout
     for variable in environment_of(command):
         assert variable.name in result.stdout
-
-
-@pytest.fixture
-def busy_address() -> Iterator[str]:
-    """127.0.0.1:<port> with another program listening on it."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        yield f"127.0.0.1:{listener.getsockname()[1]}"
 
 
 def test_serve_on_a_busy_port_says_so_in_one_line_and_exits_2(busy_address: str, database_url: str) -> None:
