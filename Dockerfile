@@ -18,7 +18,8 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 # Dependencies first, from the metadata alone, so that a code change reuses this layer.
 COPY pyproject.toml ./
-RUN pip install --upgrade pip setuptools wheel \
+# The build tools pinned like everything else (hadolint DL3013).
+RUN pip install pip==26.3 setuptools==84.2.1 wheel==0.48.0 \
  && python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
     > /tmp/requirements.txt
 RUN pip wheel --wheel-dir /wheels -r /tmp/requirements.txt \
@@ -28,7 +29,7 @@ RUN pip wheel --wheel-dir /wheels -r /tmp/requirements.txt \
 COPY clients ./clients
 COPY server ./server
 RUN pip wheel --no-deps --wheel-dir /wheels . \
- && pip install --no-deps --no-index --find-links /wheels booking-service
+ && pip install --no-deps --no-index /wheels/booking_service-*.whl
 
 # --- runtime: the venv, a non-root user, nothing else ----------------------------------------
 FROM python:3.11-slim AS runtime
@@ -51,7 +52,8 @@ RUN groupadd --system --gid 10001 booking \
 
 COPY --from=builder /opt/venv /opt/venv
 
-USER booking:booking
+# Numeric ids: a host or orchestrator can check them without the image's /etc/passwd (DL3066).
+USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 50051

@@ -7,6 +7,7 @@ BOOKING_TEST_DATABASE_URL to use another server (a fresh database is created on 
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -72,3 +73,12 @@ def uow_factory(connection: Connection) -> UnitOfWorkFactory:
         return NestedUnitOfWork(connection)
 
     return make
+
+
+@pytest.fixture
+def busy_address() -> Iterator[str]:
+    """127.0.0.1:<port> with another program listening on it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield f"127.0.0.1:{listener.getsockname()[1]}"

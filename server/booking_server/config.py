@@ -45,6 +45,65 @@ class Settings:
         return ZoneInfo(self.timezone)
 
 
+ALL_COMMANDS = ("serve", "migrate", "seed-demo")
+SERVE = ("serve",)
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentVariable:
+    """One variable `load_settings` reads, for each command's --help (and the README's table)."""
+
+    name: str
+    default: str
+    meaning: str
+    # The commands whose behaviour it changes (every command checks every value).
+    commands: tuple[str, ...] = SERVE
+
+
+ENVIRONMENT: tuple[EnvironmentVariable, ...] = (
+    EnvironmentVariable(
+        "BOOKING_DATABASE_URL", "unset", "SQLAlchemy URL; unset = the embedded PostgreSQL", ALL_COMMANDS
+    ),
+    EnvironmentVariable(
+        "BOOKING_DATA_DIR", "./.booking-data", "where the embedded PostgreSQL lives", ALL_COMMANDS
+    ),
+    EnvironmentVariable("BOOKING_DB_POOL_SIZE", "16", "database connection pool size", ALL_COMMANDS),
+    EnvironmentVariable("BOOKING_LOG_FORMAT", "json", "json or console (logs go to stderr)", ALL_COMMANDS),
+    EnvironmentVariable("BOOKING_LOG_LEVEL", "info", "debug, info, warning or error", ALL_COMMANDS),
+    EnvironmentVariable("BOOKING_LISTEN_ADDR", "127.0.0.1:50051", "gRPC listen address (host:port)"),
+    EnvironmentVariable(
+        "BOOKING_TRAINER_DIRECTORY_TARGET", "self", "where BookingService finds the trainer directory"
+    ),
+    EnvironmentVariable("BOOKING_TIMEZONE", "Asia/Kolkata", "business timezone (IANA name)"),
+    EnvironmentVariable("BOOKING_AUTH_MODE", "none", "only none is accepted so far"),
+    EnvironmentVariable("BOOKING_METRICS_ADDR", "empty", "metrics address (read, not served yet)"),
+    EnvironmentVariable("BOOKING_MAX_CONCURRENT_RPCS", "8 x pool size", "above it: RESOURCE_EXHAUSTED"),
+    EnvironmentVariable("BOOKING_SHUTDOWN_GRACE_SECONDS", "10", "how long SIGTERM lets RPCs finish"),
+    EnvironmentVariable("BOOKING_HEALTH_POLL_SECONDS", "2", "how often health checks the database"),
+    EnvironmentVariable("BOOKING_DIRECTORY_CALL_TIMEOUT_SECONDS", "2", "deadline of each directory call"),
+    EnvironmentVariable("BOOKING_DIRECTORY_BREAKER_FAILURES", "5", "failures that open the breaker"),
+    EnvironmentVariable("BOOKING_DIRECTORY_BREAKER_RESET_SECONDS", "30", "how long the breaker stays open"),
+    EnvironmentVariable("BOOKING_DIRECTORY_CACHE_TTL_SECONDS", "0", "directory answer cache TTL (0 = off)"),
+    EnvironmentVariable(
+        "BOOKING_RECONCILER_INTERVAL_SECONDS", "30", "read-model reconciler period (0 = off)"
+    ),
+    EnvironmentVariable(
+        "BOOKING_CERTIFICATE_SWEEP_INTERVAL_SECONDS", "60", "certificate sweep period (0 = off)"
+    ),
+    EnvironmentVariable(
+        "BOOKING_PROMOTION_INTERVAL_SECONDS", "60", "waitlist promotion sweep period (0 = off)"
+    ),
+    EnvironmentVariable(
+        "BOOKING_PROMOTION_POLL_SECONDS", "1", "how often promotion triggers are read (0 = off)"
+    ),
+)
+
+
+def environment_of(command: str) -> tuple[EnvironmentVariable, ...]:
+    """The variables that change what `command` does, in ENVIRONMENT's order."""
+    return tuple(variable for variable in ENVIRONMENT if command in variable.commands)
+
+
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
     raw = env.get(name, "")
     try:

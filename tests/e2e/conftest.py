@@ -22,7 +22,7 @@ from psycopg import sql
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from tests.support.processes import ServerProcess, serving
+from tests.support.processes import ServerProcess, run_cli, service_env, serving
 
 
 @pytest.fixture
@@ -113,3 +113,14 @@ def stubs(channels: tuple[grpc.Channel, grpc.Channel]) -> Stubs:
         booking_service_pb2_grpc.BookingServiceStub(channels[0]),
         booking_service_pb2_grpc.BookingServiceStub(channels[1]),
     )
+
+
+@pytest.fixture(scope="module")
+def demo_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """`serve` on a database of its own, prepared as a user would: `migrate`, then `seed-demo`."""
+    env = {"BOOKING_DATABASE_URL": create_empty_database(database_url)}
+    for command in ("migrate", "seed-demo"):
+        done = run_cli(command, service_env(env))
+        assert done.returncode == 0, f"{command}: {done.stderr}"
+    with serving(env, log_dir=tmp_path_factory.mktemp("demo")) as server:
+        yield server

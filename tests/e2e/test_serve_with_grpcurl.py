@@ -11,7 +11,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,13 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from psycopg import sql
 
 from bench.pg import start_cluster
-from tests.support.factories import fresh_id, trainer_message, zone_message
+from tests.support.demo import (
+    DEMO_CENTRAL_ZONE,
+    DEMO_TRAINER_PREFIX,
+    demo_request,
+    in_days,
+)
+from tests.support.factories import trainer_message, zone_message
 from tests.support.processes import (
     HEALTH_NAMES,
     NAMED_SERVICES,
@@ -49,10 +54,6 @@ from tests.support.processes import (
 )
 from tests.support.rpc_errors import rich_error
 
-MATHEMATICS = "d3e0c000-0000-4000-8000-000000000001"  # a demo course (services/seed_demo.py)
-DEMO_CENTRAL_ZONE = "d3e02000-0000-4000-8000-000000000001"  # "Demo Hyderabad Central"
-DEMO_TRAINER_PREFIX = "d3e07000-"
-HYDERABAD_CENTRE = {"latitude": 17.385, "longitude": 78.4867}
 # The contract: health notices the database going away (and coming back) within 10 s.
 HEALTH_DEADLINE_SECONDS = 10.0
 
@@ -80,26 +81,6 @@ def channel(server: ServerProcess) -> Iterator[grpc.Channel]:
 
 def _as_json(message: Any) -> str:
     return json_format.MessageToJson(message, preserving_proto_field_name=True)
-
-
-def _demo_request(*, start_date: str, time_slot: str) -> dict[str, Any]:
-    """An AutoAssignTrainer body (proto JSON) for a student at the centre of Hyderabad."""
-    return {
-        "booking_id": fresh_id(),
-        "course_id": MATHEMATICS,
-        "class_type": "CLASS_TYPE_ONE_ON_ONE",
-        "total_sessions": 10,
-        "delivery_mode": "DELIVERY_MODE_WEEKDAY_DAILY",
-        "start_date": start_date,
-        "preferred_time_slot": time_slot,
-        "student_location": HYDERABAD_CENTRE,
-        "student_address": "Road No. 1, Banjara Hills",
-        "students": [{"id": fresh_id(), "name": "Asha", "email": "asha@example.com"}],
-    }
-
-
-def _in_days(days: int) -> str:
-    return (date.today() + timedelta(days=days)).isoformat()
 
 
 # --- grpcurl -------------------------------------------------------------------------------
@@ -184,7 +165,7 @@ def test_seed_demo_runs_again_beside_serve_and_leaves_the_shared_database_runnin
 
 
 def test_grpcurl_auto_assign_on_demo_data_assigns_a_demo_trainer(server: ServerProcess) -> None:
-    body = _demo_request(start_date=_in_days(30), time_slot="16:00")
+    body = demo_request(start_date=in_days(30), time_slot="16:00")
 
     answer = grpcurl_json(server.address, "booking.v1.BookingService/AutoAssignTrainer", body)
 
@@ -193,7 +174,7 @@ def test_grpcurl_auto_assign_on_demo_data_assigns_a_demo_trainer(server: ServerP
     assert purchase["booking_id"] == body["booking_id"]
     assert purchase["zone_id"] == DEMO_CENTRAL_ZONE
     assert purchase["trainer_id"].startswith(DEMO_TRAINER_PREFIX)
-    assert [s["session_date"] for s in answer["sessions"]] == [_in_days(30 + i) for i in range(10)]
+    assert [s["session_date"] for s in answer["sessions"]] == [in_days(30 + i) for i in range(10)]
     assert answer["decision"]["ranked_trainer_ids"][0] == purchase["trainer_id"]
     again = grpcurl_json(server.address, "booking.v1.BookingService/AutoAssignTrainer", body)
     assert again["purchase"]["purchase_id"] == purchase["purchase_id"]
@@ -217,25 +198,25 @@ def _schedule_with_grpcurl(server: ServerProcess, trainer_id: str, first: str, l
 
 def test_grpcurl_reschedules_substitutes_and_cancels_and_the_schedules_follow(server: ServerProcess) -> None:
     call = "booking.v1.BookingService/"
-    body = _demo_request(start_date=_in_days(90), time_slot="07:00")
+    body = demo_request(start_date=in_days(90), time_slot="07:00")
     assigned = grpcurl_json(server.address, call + "AutoAssignTrainer", body)
     purchase_id, trainer = assigned["purchase"]["purchase_id"], assigned["purchase"]["trainer_id"]
-    first, last = _in_days(85), _in_days(130)
+    first, last = in_days(85), in_days(130)
     assert len(_schedule_with_grpcurl(server, trainer, first, last)) == 10
 
     second = assigned["sessions"][1]["session_id"]
     moved = grpcurl_json(
         server.address,
         call + "RescheduleSession",
-        {"session_id": second, "new_date": _in_days(120), "new_time": "07:20"},
+        {"session_id": second, "new_date": in_days(120), "new_time": "07:20"},
     )["session"]
     assert (moved["status"], moved["session_date"], moved["trainer_id"]) == (
         "SESSION_STATUS_RESCHEDULED",
-        _in_days(120),
+        in_days(120),
         trainer,
     )
     slots = {s["session_id"]: s for s in _schedule_with_grpcurl(server, trainer, first, last)}
-    assert (slots[second]["date"], slots[second]["start_time"]) == (_in_days(120), "07:20")
+    assert (slots[second]["date"], slots[second]["start_time"]) == (in_days(120), "07:20")
 
     substituted = grpcurl_json(
         server.address, call + "SubstituteTrainer", {"purchase_id": purchase_id, "reason": "trainer left"}
@@ -259,7 +240,7 @@ def test_grpcurl_reschedules_substitutes_and_cancels_and_the_schedules_follow(se
 def test_grpcurl_blocks_and_unblocks_time_by_slot_id(server: ServerProcess) -> None:
     call = "booking.v1.BookingService/"
     trainer = "d3e07000-0000-4000-8000-000000000002"
-    day = _in_days(140)
+    day = in_days(140)
     block = {"trainer_id": trainer, "date": day, "start_time": "05:00", "duration_minutes": 30, "reason": "x"}
     slot = grpcurl_json(server.address, call + "BlockTrainerTime", block)["slot"]
 
@@ -307,7 +288,7 @@ def test_the_generated_client_creates_and_finds_zones(channel: grpc.Channel) -> 
 def test_the_generated_client_auto_assigns_on_demo_data(channel: grpc.Channel) -> None:
     booking = booking_service_pb2_grpc.BookingServiceStub(channel)
     request = json_format.ParseDict(
-        _demo_request(start_date=_in_days(60), time_slot="10:00"), pb.AutoAssignTrainerRequest()
+        demo_request(start_date=in_days(60), time_slot="10:00"), pb.AutoAssignTrainerRequest()
     )
 
     response = booking.AutoAssignTrainer(request, timeout=30)

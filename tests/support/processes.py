@@ -54,11 +54,11 @@ def service_env(overrides: Mapping[str, str]) -> dict[str, str]:
 
 
 def run_cli(
-    command: str, env: Mapping[str, str], *, timeout_seconds: float = 120.0
+    command: str, env: Mapping[str, str], *args: str, timeout_seconds: float = 120.0
 ) -> subprocess.CompletedProcess[str]:
-    """`booking-service <command>` to completion (migrate, seed-demo, or a serve that must fail)."""
+    """`booking-service <command> [args]` to completion (migrate, seed-demo, --help, a failing serve)."""
     return subprocess.run(
-        [str(BOOKING_SERVICE), command],
+        [str(BOOKING_SERVICE), command, *args],
         env=dict(env),
         capture_output=True,
         text=True,

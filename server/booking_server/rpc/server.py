@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from concurrent import futures
 from dataclasses import dataclass
 
@@ -17,6 +19,7 @@ from grpc_reflection.v1alpha import reflection
 
 from booking_server.rpc.admission import BACKSTOP_FACTOR, AdmissionInterceptor, CountingThreadPool
 from booking_server.rpc.interceptors import ErrorBoundaryInterceptor
+from booking_server.rpc.reflection import load_described_files
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 # Product 1.1: the server refuses any request message over 1 MB (grpcio answers
@@ -35,6 +38,36 @@ SERVER_OPTIONS = [
     ("grpc.max_connection_age_ms", 30 * 60_000),
     ("grpc.max_connection_age_grace_ms", 30_000),
 ]
+
+
+class ListenAddressError(OSError):
+    """The public address cannot be listened on (in use, not local, unresolvable)."""
+
+    def __init__(self, listen_addr: str, problem: str) -> None:
+        super().__init__(f"cannot listen on {listen_addr}: {problem}")
+
+
+def check_listen_address(listen_addr: str) -> None:
+    """Raise ListenAddressError when `listen_addr` cannot be bound now, before anything starts.
+
+    gRPC's own bind failure prints a core log line and raises a bare RuntimeError; probing first
+    lets `serve` say it in one line. The probe binds as gRPC does (SO_REUSEADDR), so a port left in
+    TIME_WAIT passes and only a listener refuses. A listener that appears between this probe and
+    the real bind is still refused by `build_public_server`.
+    """
+    host, _, port = listen_addr.rpartition(":")
+    try:
+        addresses = socket.getaddrinfo(host.strip("[]") or None, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ListenAddressError(listen_addr, f"cannot resolve it ({exc})") from exc
+    for family, kind, protocol, _name, address in addresses:
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                problem = "address already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+                raise ListenAddressError(listen_addr, problem or str(exc)) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +104,16 @@ def build_public_server(
             reflection.SERVICE_NAME,
         ),
         server,
+        # Answers method symbols and carries the protos' comments (rpc/reflection.py); it has the
+        # pool's lookups the servicer uses, not the DescriptorPool type the stubs name.
+        pool=load_described_files(),  # type: ignore[arg-type]
     )
-    port = server.add_insecure_port(listen_addr)
+    try:
+        port = server.add_insecure_port(listen_addr)
+    except RuntimeError as exc:  # grpcio's "Failed to bind to address"
+        raise ListenAddressError(listen_addr, "address in use or not available") from exc
     if port == 0:
-        raise OSError(f"cannot listen on {listen_addr}")
+        raise ListenAddressError(listen_addr, "address in use or not available")
     return BuiltServer(server=server, port=port)
 
 

@@ -63,6 +63,9 @@ class SeedSummary:
 
     zones: int
     trainers: int
+    active_trainers: int
+    # (zone_id, name) of every zone written, in seed order.
+    zone_names: tuple[tuple[str, str], ...]
     course_ids: tuple[str, ...] = DEMO_COURSE_IDS
 
 
@@ -113,7 +116,12 @@ def seed_demo(uow_factory: UnitOfWorkFactory) -> SeedSummary:
             uow.trainers.upsert(trainer)
         uow.commit()
     log.info("demo_courses_seeded", course_ids=list(DEMO_COURSE_IDS), student_location="17.385,78.4867")
-    return SeedSummary(zones=len(zones), trainers=len(trainers))
+    return SeedSummary(
+        zones=len(zones),
+        trainers=len(trainers),
+        active_trainers=sum(1 for trainer in trainers if trainer.active),
+        zone_names=tuple((zone.zone_id, zone.name) for zone in zones),
+    )
 
 
 def _courses_of(number: int) -> tuple[str, ...]:
