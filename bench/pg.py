@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
@@ -13,7 +12,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import psycopg
-from pgserver import _commands  # pg_ctl as pgserver runs it (as the `pgserver` user under root)
 from pgserver._commands import POSTGRES_BIN_PATH
 from pgserver.postgres_server import get_server
 from psycopg import sql
@@ -26,16 +24,41 @@ def pgserver_user() -> str | None:
     return "pgserver" if os.geteuid() == 0 else None
 
 
+# pg_ctl is started without Python-level user switching (runuser does it): forked from a process
+# full of gRPC threads (the chaos drills), pgserver's own way once died with SIGSEGV before exec.
+_ATTEMPTS = 3
+
+
+def _pg_ctl(pgdata: Path, args: list[str], *, timeout: float) -> int:
+    command = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), *args]
+    user = pgserver_user()
+    if user is not None:
+        command = ["runuser", "-u", user, "--", *command]
+    code = -1
+    for _ in range(_ATTEMPTS):
+        # DEVNULL, not pipes: a started postmaster would hold a pipe open and hang the call.
+        done = subprocess.run(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout, check=False
+        )
+        code = done.returncode
+        if code >= 0:  # an exit, not a signal: retrying would not change the answer
+            return code
+    return code
+
+
 def stop_cluster(pgdata: Path) -> None:
     """Fast shutdown of a pgserver cluster (open sessions are ended); a no-op when it is stopped."""
-    with contextlib.suppress(subprocess.CalledProcessError):
-        _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=pgserver_user())
+    _pg_ctl(pgdata, ["-w", "-m", "fast", "stop"], timeout=60)
+    if _pg_ctl(pgdata, ["status"], timeout=10) == 0:
+        raise RuntimeError(f"PostgreSQL under {pgdata} did not stop")
 
 
 def start_cluster(pgdata: Path, *, socket_dir: Path | str) -> None:
     """Start a stopped pgserver cluster again on the same socket directory, as pgserver does."""
     args = ["-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(pgdata / "log"), "start"]
-    _commands.pg_ctl(args, pgdata=pgdata, user=pgserver_user(), timeout=30)
+    code = _pg_ctl(pgdata, args, timeout=30)
+    if code != 0:
+        raise RuntimeError(f"pg_ctl start under {pgdata} exited {code}")
 
 
 @dataclass

@@ -68,6 +68,9 @@ ENVIRONMENT: tuple[EnvironmentVariable, ...] = (
         "BOOKING_DATA_DIR", "./.booking-data", "where the embedded PostgreSQL lives", ALL_COMMANDS
     ),
     EnvironmentVariable("BOOKING_DB_POOL_SIZE", "16", "database connection pool size", ALL_COMMANDS),
+    EnvironmentVariable(
+        "BOOKING_STATEMENT_TIMEOUT_SECONDS", "30", "no database statement runs longer", ALL_COMMANDS
+    ),
     EnvironmentVariable("BOOKING_LOG_FORMAT", "json", "json or console (logs go to stderr)", ALL_COMMANDS),
     EnvironmentVariable("BOOKING_LOG_LEVEL", "info", "debug, info, warning or error", ALL_COMMANDS),
     EnvironmentVariable("BOOKING_LISTEN_ADDR", "127.0.0.1:50051", "gRPC listen address (host:port)"),
