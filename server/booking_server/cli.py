@@ -8,7 +8,7 @@ import sys
 import structlog
 
 from booking_server.app import SchemaNotMigratedError, build_application, open_database
-from booking_server.config import ConfigError, load_settings
+from booking_server.config import ConfigError, load_settings, require_safe_to_serve
 from booking_server.db.migrate import upgrade_to_head
 from booking_server.db.unit_of_work import SqlUnitOfWork
 from booking_server.logging_setup import configure_logging
@@ -19,6 +19,7 @@ log = structlog.get_logger("booking_server.cli")
 
 def _serve() -> int:
     settings = load_settings()
+    require_safe_to_serve(settings)
     try:
         app = build_application(settings)
     except SchemaNotMigratedError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from booking_server.domain.errors import (
@@ -13,6 +13,9 @@ from booking_server.domain.errors import (
     FailedPreconditionError,
     InvalidRequestError,
     NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    UnauthenticatedError,
     UnavailableError,
 )
 
@@ -27,6 +30,9 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], grpc.StatusCode], ...] = (
     (FailedPreconditionError, grpc.StatusCode.FAILED_PRECONDITION),
     (ConflictError, grpc.StatusCode.ABORTED),
     (UnavailableError, grpc.StatusCode.UNAVAILABLE),
+    (UnauthenticatedError, grpc.StatusCode.UNAUTHENTICATED),
+    (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
+    (RateLimitedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
 )
 
 
@@ -82,7 +88,21 @@ def status_for_domain_error(error: DomainError) -> status_pb2.Status:
             )
             message = f"invalid request: {', '.join(v.field for v in shown)} and {hidden} more"
         details.append(error_details_pb2.BadRequest(field_violations=violations))
+    if isinstance(error, RateLimitedError):
+        details.extend(_rate_limit_details(error))
     return rich_status(code, message, error.reason, details, error.metadata)
+
+
+def _rate_limit_details(error: RateLimitedError) -> list[object]:
+    retry_delay = duration_pb2.Duration()
+    retry_delay.FromNanoseconds(max(1, round(error.retry_after_seconds * 1e9)))
+    violation = error_details_pb2.QuotaFailure.Violation(
+        subject=f"caller:{error.caller}", description=error.message
+    )
+    return [
+        error_details_pb2.QuotaFailure(violations=[violation]),
+        error_details_pb2.RetryInfo(retry_delay=retry_delay),
+    ]
 
 
 def internal_status() -> status_pb2.Status:
