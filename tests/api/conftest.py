@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import grpc
 import pytest
 from booking.v1 import booking_service_pb2_grpc, trainer_directory_pb2_grpc
 from booking_server.app import Application, build_application
 from booking_server.config import load_settings
+from cryptography.hazmat.primitives.asymmetric import ec
 from grpc_health.v1 import health_pb2_grpc
 from sqlalchemy import Engine
 
 from tests.support.world import World
+from tools.credentials import load_jwt_key, make_all
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +73,16 @@ def world(
     w = World(booking=booking, directory=directory)
     w.create_zone()
     return w
+
+
+@pytest.fixture(scope="session")
+def dev_credentials(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `make credentials` writes (tools/credentials.py): CA, certificates, JWT key and JWKS."""
+    directory = tmp_path_factory.mktemp("credentials")
+    make_all(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def jwt_key(dev_credentials: Path) -> ec.EllipticCurvePrivateKey:
+    return load_jwt_key(dev_credentials)
