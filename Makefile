@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PROTOS := $(wildcard protos/booking/v1/*.proto)
 GEN    := clients/booking/v1
 
-.PHONY: install run test unit lint generate check-generated bench bench-smoke clean
+.PHONY: install run test unit lint generate check-generated bench bench-smoke clean credentials
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ install: $(STAMP)
 ## Serve both services; with no BOOKING_DATABASE_URL an embedded PostgreSQL under ./.booking-data.
 run: $(STAMP)
 	$(BIN)/booking-service serve
+
+## Throwaway CA, server and client certificates, JWT key, JWKS and env files under ./.credentials,
+## for trying the jwt and mtls modes locally (README: Authentication). Never for production.
+CREDENTIALS ?= .credentials
+credentials: $(STAMP)
+	$(BIN)/python -m tools.credentials make $(CREDENTIALS)
 
 ## Regenerate Python code and mypy stubs from the protos.
 generate: $(STAMP)
@@ -42,6 +48,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy server clients/booking_client
 	$(BIN)/lint-imports
+	$(BIN)/kubernetes-validate --quiet --strict --kubernetes-version 1.30.0 deploy/kubernetes/*.yaml
 
 ## The whole suite: lint, generated-code drift, unit, integration, api and e2e tests.
 test: $(STAMP) check-generated lint
@@ -61,4 +68,4 @@ bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.run --smoke
 
 clean:
-	rm -rf $(VENV) .booking-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .booking-data .credentials .pytest_cache .mypy_cache .ruff_cache
