@@ -104,12 +104,16 @@ def build_health_server(health_servicer: health_pb2_grpc.HealthServicer, *, list
 
     Kubernetes' native gRPC probes and Docker's HEALTHCHECK speak plaintext without client
     certificates; with TLS (and mTLS) on the public port, they check this one. It serves
-    nothing but grpc.health.v1, which reveals only SERVING or NOT_SERVING.
+    nothing but grpc.health.v1, which reveals only SERVING or NOT_SERVING, and reflection
+    listing only that service, so grpcurl can call it too.
     """
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="health"), options=SERVER_OPTIONS
     )
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
+    )
     return BuiltServer(server=server, port=_listen(server, listen_addr, None))
 
 
