@@ -49,6 +49,17 @@ def scrape(app: Application) -> Samples:
     }
 
 
+def _world(channel: grpc.Channel, token: str) -> World:
+    """A zone of its own, created through stubs that send `token` with every call."""
+    authorized = with_token(channel, token)
+    world = World(
+        booking=booking_service_pb2_grpc.BookingServiceStub(authorized),
+        directory=trainer_directory_pb2_grpc.TrainerDirectoryServiceStub(authorized),
+    )
+    world.create_zone()
+    return world
+
+
 def grpc_labels(method: str, **extra: str) -> tuple[tuple[str, str], ...]:
     service = "grpc.health.v1.Health" if method == "Check" else BOOKING
     if method in ("UpsertTrainer",):
@@ -70,12 +81,7 @@ def test_a_known_sequence_of_calls_shows_exact_counts_by_code_and_moves_the_busi
         with pytest.raises(grpc.RpcError):  # PermissionDenied
             stub.CreateZone(pb.CreateZoneRequest(), metadata=bearer(reader))
         health_pb2_grpc.HealthStub(plain).Check(health_pb2.HealthCheckRequest())
-        authorized = with_token(plain, everything)
-        world = World(
-            booking=booking_service_pb2_grpc.BookingServiceStub(authorized),
-            directory=trainer_directory_pb2_grpc.TrainerDirectoryServiceStub(authorized),
-        )
-        world.create_zone()
+        world = _world(plain, everything)
         world.add_trainer()
         assigned = world.booking.AutoAssignTrainer(world.request())
         world.booking.AutoAssignTrainer(world.request(validate_only=True))
@@ -120,12 +126,7 @@ def test_the_backlog_counts_waiting_purchases_and_sessions_the_read_model_lacks(
 ) -> None:
     token = mint_token(jwt_key, subject="ops", roles=list(ALL_ROLES))
     with grpc.insecure_channel(f"127.0.0.1:{metered_app.public.port}") as plain:
-        authorized = with_token(plain, token)
-        world = World(
-            booking=booking_service_pb2_grpc.BookingServiceStub(authorized),
-            directory=trainer_directory_pb2_grpc.TrainerDirectoryServiceStub(authorized),
-        )
-        world.create_zone()
+        world = _world(plain, token)
         world.add_trainer()
         world.booking.AutoAssignTrainer(world.request(total_sessions=10))
         world.booking.AutoAssignTrainer(world.request())  # waits: the only trainer is taken

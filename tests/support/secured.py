@@ -1,6 +1,6 @@
-"""Servers with authentication on, for the api tests: credentials, fresh databases, raw calls.
+"""In-process servers for the api tests, with or without authentication; raw calls of any RPC.
 
-Each secured server gets a database of its own: the role-table tests call every RPC, writes
+Each server with authentication on gets a database of its own: the role-table tests call every RPC, writes
 included (PromoteWaitlisted with no purchase id tries every waiting purchase), and must not
 change what other tests on the shared database see.
 """
@@ -93,12 +93,15 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
 
 @contextlib.contextmanager
 def running_app(engine: Engine, env: Mapping[str, str]) -> Iterator[Application]:
-    """An in-process server on 127.0.0.1:0 configured by `env`, background jobs off."""
+    """An in-process server on 127.0.0.1:0 configured by `env`, background jobs off.
+
+    Promotion is off too: a promotion would change what tests on a shared database assert.
+    """
     settings = replace(
         load_settings({"BOOKING_LOG_LEVEL": "warning", **env}),
         listen_addr="127.0.0.1:0",
         health_poll_seconds=0.2,
-        shutdown_grace_seconds=1.0,
+        shutdown_grace_seconds=2.0,
         reconciler_interval_seconds=0.0,
         certificate_sweep_interval_seconds=0.0,
         promotion_interval_seconds=0.0,

@@ -20,7 +20,7 @@ import grpc
 import structlog
 
 from booking_server.domain.errors import PermissionDeniedError, UnauthenticatedError
-from booking_server.rpc.handlers import Handler, no_message_hook, peer_host, refuse, wrap_handler
+from booking_server.rpc.handlers import AroundInterceptor, no_message_hook, peer_host, refuse
 from booking_server.rpc.roles import ROLE_TABLE, is_open, required_role
 
 AUTHORIZATION_KEY = "authorization"
@@ -83,23 +83,17 @@ def authorize(caller: Caller, method: str) -> None:
         raise PermissionDeniedError(f"the caller lacks the role {role}", metadata={"required_role": role})
 
 
-class AuthInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
+class AuthInterceptor(AroundInterceptor):
     def __init__(self, authenticator: Authenticator) -> None:
         self._authenticator = authenticator
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler | None:
-        handler = continuation(handler_call_details)
-        method: str = handler_call_details.method
-        if handler is None or is_open(method):
-            return handler
-        return wrap_handler(handler, lambda context: self._admitted(method, context))
+    def applies_to(self, method: str) -> bool:
+        return not is_open(method)
 
     @contextmanager
-    def _admitted(self, method: str, context: grpc.ServicerContext) -> Iterator[Callable[[], None]]:
+    def around(
+        self, method: str, context: grpc.ServicerContext, *, streaming: bool
+    ) -> Iterator[Callable[[], None]]:
         caller: Caller | None = None
         try:
             caller = self._authenticator.authenticate(context)

@@ -1,8 +1,9 @@
 """Wrapping method handlers of either kind our services have: unary-unary and unary-stream.
 
-The authentication, rate-limit and metrics interceptors each give `wrap_handler` a context
-manager that runs around the whole call: for a stream, until its last message is sent. The
-manager yields a callback the wrapper calls for each response message it hands to gRPC.
+The authentication, rate-limit and metrics interceptors (AroundInterceptor) each give
+`wrap_handler` a context manager that runs around the whole call: for a stream, until its last
+message is sent. The manager yields a callback the wrapper calls for each response message it
+hands to gRPC.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from booking_server.rpc.errors import status_code_for, status_for_domain_error
 
 # Strings: grpc's classes are generic only in grpc-stubs, not at run time.
 Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
-Around: TypeAlias = Callable[[grpc.ServicerContext], AbstractContextManager[Callable[[], None]]]
+# (context, streaming) -> the manager around the call
+Around: TypeAlias = Callable[[grpc.ServicerContext, bool], AbstractContextManager[Callable[[], None]]]
 log = structlog.get_logger("booking_server.rpc")
 
 
@@ -34,7 +36,7 @@ def wrap_handler(handler: Handler, around: Around) -> Handler:
         unary = handler.unary_unary
 
         def call_unary(request: Any, context: grpc.ServicerContext) -> Any:
-            with around(context) as message_sent:
+            with around(context, False) as message_sent:
                 response = unary(request, context)
                 message_sent()
                 return response
@@ -48,7 +50,7 @@ def wrap_handler(handler: Handler, around: Around) -> Handler:
         stream = handler.unary_stream
 
         def call_stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-            with around(context) as message_sent:
+            with around(context, True) as message_sent:
                 for response in stream(request, context):
                     message_sent()
                     yield response
@@ -59,6 +61,32 @@ def wrap_handler(handler: Handler, around: Around) -> Handler:
             response_serializer=handler.response_serializer,
         )
     return handler
+
+
+class AroundInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
+    """An interceptor that runs `around` about each call of the methods `applies_to` accepts."""
+
+    def applies_to(self, method: str) -> bool:
+        return True
+
+    def around(
+        self, method: str, context: grpc.ServicerContext, *, streaming: bool
+    ) -> AbstractContextManager[Callable[[], None]]:
+        """Entered before the servicer runs, left after its answer (a stream's last message)."""
+        raise NotImplementedError
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler | None:
+        handler = continuation(handler_call_details)
+        method: str = handler_call_details.method
+        if handler is None or not self.applies_to(method):
+            return handler
+        return wrap_handler(
+            handler, lambda context, streaming: self.around(method, context, streaming=streaming)
+        )
 
 
 def refuse(context: grpc.ServicerContext, error: DomainError, *, method: str, caller: str | None) -> NoReturn:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import grpc
 
 from booking_server.metrics import Metrics
-from booking_server.rpc.handlers import Handler, wrap_handler
+from booking_server.rpc.handlers import AroundInterceptor
 
 
 def go_code_name(code: grpc.StatusCode) -> str:
@@ -24,31 +24,19 @@ def go_code_name(code: grpc.StatusCode) -> str:
     return "".join(word.capitalize() for word in code.name.split("_"))
 
 
-class MetricsInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
+class MetricsInterceptor(AroundInterceptor):
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler | None:
-        handler = continuation(handler_call_details)
-        if handler is None or (handler.unary_unary is None and handler.unary_stream is None):
-            return handler
-        service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
-        grpc_type = "unary" if handler.unary_unary is not None else "server_stream"
-        labels = (grpc_type, service, method)
-        return wrap_handler(handler, lambda context: self._observed(labels, context))
-
     @contextmanager
-    def _observed(
-        self, labels: tuple[str, str, str], context: grpc.ServicerContext
+    def around(
+        self, method: str, context: grpc.ServicerContext, *, streaming: bool
     ) -> Iterator[Callable[[], None]]:
+        service, _, name = method.lstrip("/").rpartition("/")
+        labels = ("server_stream" if streaming else "unary", service, name)
         metrics = self._metrics
         metrics.started.labels(*labels).inc()
         metrics.msg_received.labels(*labels).inc()
-        streaming = labels[0] == "server_stream"
         if streaming:
             metrics.watch_streams.inc()
         started = time.perf_counter()

@@ -22,11 +22,11 @@ from limits.strategies import MovingWindowRateLimiter
 
 from booking_server.domain.errors import RateLimitedError
 from booking_server.rpc.auth import CURRENT_CALLER
-from booking_server.rpc.handlers import Handler, no_message_hook, peer_host, refuse, wrap_handler
+from booking_server.rpc.handlers import AroundInterceptor, no_message_hook, peer_host, refuse
 from booking_server.rpc.roles import is_open
 
 
-class RateLimitInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
+class RateLimitInterceptor(AroundInterceptor):
     """Runs after AuthInterceptor, which has put the caller in CURRENT_CALLER."""
 
     def __init__(self, *, per_second: float, burst: int) -> None:
@@ -35,19 +35,13 @@ class RateLimitInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._description = f"at most {burst} calls in {window_seconds} s per caller on this replica"
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler | None:
-        handler = continuation(handler_call_details)
-        method: str = handler_call_details.method
-        if handler is None or is_open(method):
-            return handler
-        return wrap_handler(handler, lambda context: self._within_limit(method, context))
+    def applies_to(self, method: str) -> bool:
+        return not is_open(method)
 
     @contextmanager
-    def _within_limit(self, method: str, context: grpc.ServicerContext) -> Iterator[Callable[[], None]]:
+    def around(
+        self, method: str, context: grpc.ServicerContext, *, streaming: bool
+    ) -> Iterator[Callable[[], None]]:
         caller = CURRENT_CALLER.get()
         name = caller.name if caller is not None else peer_host(context.peer())
         if not self._limiter.hit(self._item, name):
