@@ -1,5 +1,11 @@
 # syntax=docker/dockerfile:1
-# The booking service image: `booking-service serve` on 0.0.0.0:50051.
+# The booking service image: `booking-service serve` on 0.0.0.0:50051, in mode mtls by default.
+#
+# Production-safe by default: BOOKING_AUTH_MODE=mtls, so the image serves nothing until it is
+# given its certificate, key, client CA and roles file (it exits 2 naming what is missing):
+# mount them and set BOOKING_TLS_CERT_FILE, BOOKING_TLS_KEY_FILE, BOOKING_TLS_CLIENT_CA_FILE and
+# BOOKING_AUTH_ROLES_FILE, or choose BOOKING_AUTH_MODE=jwt with its JWKS, issuer and audience.
+# A demo without credentials must say so: -e BOOKING_AUTH_MODE=none.
 #
 # With no BOOKING_DATABASE_URL it runs the embedded PostgreSQL (from the pgserver wheel) under
 # /data, which suits a demo; production sets BOOKING_DATABASE_URL and runs
@@ -39,6 +45,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     BOOKING_LISTEN_ADDR=0.0.0.0:50051 \
+    BOOKING_AUTH_MODE=mtls \
+    BOOKING_HEALTH_LISTEN_ADDR=127.0.0.1:50052 \
     BOOKING_DATA_DIR=/data \
     BOOKING_LOG_FORMAT=json \
     XDG_RUNTIME_DIR=/run/booking
@@ -58,9 +66,10 @@ WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 50051
 
-# Ready when the database-backed service answers SERVING on the standard gRPC health service.
+# Ready when the database-backed service answers SERVING on the standard gRPC health service,
+# asked on the plaintext health-only port (the public one needs TLS and a client certificate).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["python", "-c", "import os, sys, grpc; from grpc_health.v1 import health_pb2 as h, health_pb2_grpc as g; port = os.environ.get('BOOKING_LISTEN_ADDR', '0.0.0.0:50051').rsplit(':', 1)[1]; stub = g.HealthStub(grpc.insecure_channel(f'127.0.0.1:{port}')); reply = stub.Check(h.HealthCheckRequest(service='booking.v1.BookingService'), timeout=3); sys.exit(0 if reply.status == h.HealthCheckResponse.SERVING else 1)"]
+  CMD ["python", "-c", "import os, sys, grpc; from grpc_health.v1 import health_pb2 as h, health_pb2_grpc as g; addr = os.environ.get('BOOKING_HEALTH_LISTEN_ADDR') or os.environ['BOOKING_LISTEN_ADDR']; port = addr.rsplit(':', 1)[1]; stub = g.HealthStub(grpc.insecure_channel(f'127.0.0.1:{port}')); reply = stub.Check(h.HealthCheckRequest(service='booking.v1.BookingService'), timeout=3); sys.exit(0 if reply.status == h.HealthCheckResponse.SERVING else 1)"]
 
 # exec form: the service is PID 1 and receives SIGTERM itself (it drains, then exits 0).
 ENTRYPOINT ["booking-service"]

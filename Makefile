@@ -14,7 +14,7 @@ NODE_STAMP := $(TS)/node_modules/.package-lock.json
 # Where the pinned googleapis-common-protos keeps google/rpc/*.proto (read once the venv exists).
 RPC_PROTOS = $(shell $(BIN)/python -c 'import google.rpc, pathlib; print(pathlib.Path(google.rpc.__path__[0]).parents[1])')
 
-.PHONY: install run test unit lint generate check-generated bench bench-smoke chaos clean
+.PHONY: install run test unit lint generate check-generated bench bench-smoke chaos clean credentials
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ install: $(STAMP) $(NODE_STAMP)
 ## Serve both services; with no BOOKING_DATABASE_URL an embedded PostgreSQL under ./.booking-data.
 run: $(STAMP)
 	$(BIN)/booking-service serve
+
+## Throwaway CA, server and client certificates, JWT key, JWKS and env files under ./.credentials,
+## for trying the jwt and mtls modes locally (README: Authentication). Never for production.
+CREDENTIALS ?= .credentials
+credentials: $(STAMP)
+	$(BIN)/python -m tools.credentials make $(CREDENTIALS)
 
 ## Regenerate from the protos: Python code and mypy stubs, the descriptor set, the TypeScript
 ## client (buf generate with protoc-gen-es), and docs/api.md from the descriptor set's comments.
@@ -64,6 +70,7 @@ lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy server clients/booking_client tools
 	$(BIN)/lint-imports
+	$(BIN)/kubernetes-validate --quiet --strict --kubernetes-version 1.30.0 deploy/kubernetes/*.yaml
 	cd $(TS) && npm run --silent build
 
 ## The whole suite: lint, generated-code drift, unit, integration, api and e2e tests.
@@ -89,4 +96,4 @@ chaos: $(STAMP)
 	$(BIN)/python -m chaos.run
 
 clean:
-	rm -rf $(VENV) .booking-data .pytest_cache .mypy_cache .ruff_cache $(TS)/node_modules $(TS)/dist
+	rm -rf $(VENV) .booking-data .credentials .pytest_cache .mypy_cache .ruff_cache $(TS)/node_modules $(TS)/dist

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from booking_server.rpc.roles import REQUIRED_ROLE
 from google.protobuf.descriptor_pb2 import (
     DescriptorProto,
     EnumDescriptorProto,
@@ -58,13 +59,10 @@ class Comments:
 
 
 def roles_of(method_full_name: str) -> str:
-    """The roles that may call a method.
-
-    Authorization is not implemented yet. When the server's role table exists, read it here, so
-    this column is generated from the one table the server enforces.
-    """
-    del method_full_name
-    return "not enforced yet"
+    """The role that may call a method, from the one table the server enforces (rpc/roles.py)."""
+    service, _, method = method_full_name.rpartition(".")
+    role = REQUIRED_ROLE.get(f"/{service}/{method}")
+    return f"`{role}`" if role else "denied to every caller (no row in the role table)"
 
 
 def link(type_name: str) -> str:

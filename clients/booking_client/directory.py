@@ -59,6 +59,7 @@ class TrainerDirectoryClient:
         breaker: CircuitBreaker | None = None,
         cache_ttl_seconds: float = 0.0,
         page_size: int = MAX_BATCH_SIZE,
+        metadata: Sequence[tuple[str, str]] = (),
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -74,6 +75,9 @@ class TrainerDirectoryClient:
         self._breaker = breaker if breaker is not None else CircuitBreaker()
         self._course_cache: TtlCache[tuple[common_pb2.Trainer, ...]] = TtlCache(ttl_seconds=cache_ttl_seconds)
         self._page_size = page_size
+        # Sent with every call: the credentials the directory asks for, e.g.
+        # (("authorization", "Bearer <token>"),).
+        self._metadata = tuple(metadata)
 
     @property
     def breaker(self) -> CircuitBreaker:
@@ -152,7 +156,10 @@ class TrainerDirectoryClient:
         """One RPC with retries; NOT_FOUND names ``trainer_ids`` (None: not an id lookup)."""
         try:
             return call_with_retries(
-                method, lambda timeout: rpc(request, timeout=timeout), policy=self._policy, budget=budget
+                method,
+                lambda timeout: rpc(request, timeout=timeout, metadata=self._metadata),
+                policy=self._policy,
+                budget=budget,
             )
         except grpc.RpcError as exc:
             if trainer_ids is None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
 import signal
 import threading
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import Any
+from wsgiref.simple_server import WSGIServer
 
+import grpc
 import structlog
 from booking_client import CircuitBreaker, TrainerDirectoryClient, close_channel, get_channel
 from sqlalchemy import Engine
 
-from booking_server.config import Settings
+from booking_server.config import ConfigError, Settings
+from booking_server.db.backlog import read_backlog
 from booking_server.db.embedded import start_embedded_postgres
 from booking_server.db.engine import build_engine, database_is_reachable
 from booking_server.db.group_locks import AdvisoryGroupLocks
@@ -22,11 +27,30 @@ from booking_server.jobs.periodic import PeriodicJob
 from booking_server.jobs.promotion import build_promoter, build_promotion_sweep
 from booking_server.jobs.reconciler import build_reconciler
 from booking_server.logging_setup import configure_logging
+from booking_server.metrics import Metrics
+from booking_server.rpc.auth import (
+    Authenticator,
+    AuthInterceptor,
+    Caller,
+    PeerAuthenticator,
+    SecretAuthenticator,
+)
+from booking_server.rpc.auth_jwt import JwtAuthenticator
+from booking_server.rpc.auth_mtls import CertificateAuthenticator
 from booking_server.rpc.booking_servicer import BookingServicer
 from booking_server.rpc.directory_adapter import GrpcTrainerDirectory
 from booking_server.rpc.health import HealthMonitor
-from booking_server.rpc.server import BuiltServer, build_internal_directory_server, build_public_server
+from booking_server.rpc.metrics_interceptor import MetricsInterceptor
+from booking_server.rpc.rate_limit import RateLimitInterceptor
+from booking_server.rpc.server import (
+    BuiltServer,
+    build_health_server,
+    build_internal_directory_server,
+    build_public_server,
+    server_credentials,
+)
 from booking_server.rpc.trainer_directory_servicer import TrainerDirectoryServicer
+from booking_server.rpc.watched_file import RELOAD_INTERVAL_SECONDS, WatchedFile
 from booking_server.services.assign_trainer import AssignTrainer
 from booking_server.services.cancel_purchase import CancelPurchase
 from booking_server.services.certificate_queries import CertificateQueries
@@ -45,6 +69,11 @@ from booking_server.services.unit_of_work import UnitOfWork
 from booking_server.services.zones import ZoneService
 
 log = structlog.get_logger(__name__)
+
+# How often the backlog gauges (waitlisted purchases, unsynced sessions) are counted.
+BACKLOG_METRICS_INTERVAL_SECONDS = 15.0
+# The built-in directory's caller on its internal server: BookingService only reads trainers.
+SELF_CALLER = Caller(name="self", roles=frozenset({"directory.reader"}))
 
 
 class SchemaNotMigratedError(RuntimeError):
@@ -77,14 +106,22 @@ class Application:
     internal: BuiltServer | None
     health: HealthMonitor
     directory_target: str
+    metrics: Metrics
+    # Plaintext health for probes that cannot do TLS (BOOKING_HEALTH_LISTEN_ADDR).
+    health_server: BuiltServer | None = None
     # Background loops (sync reconciler, certificate sweep); each is off when its interval is 0.
     jobs: tuple[PeriodicJob, ...] = ()
     stopped: threading.Event = field(default_factory=threading.Event)
+    metrics_server: WSGIServer | None = None
 
     def start(self) -> None:
         if self.internal is not None:
             self.internal.server.start()
         self.public.server.start()
+        if self.health_server is not None:
+            self.health_server.server.start()
+        if self.settings.metrics_addr:
+            self.metrics_server = self.metrics.serve(self.settings.metrics_addr)
         self.health.start()
         for job in self.jobs:
             job.start()
@@ -102,6 +139,11 @@ class Application:
         self.public.server.stop(self.settings.shutdown_grace_seconds).wait()
         if self.internal is not None:
             self.internal.server.stop(1.0).wait()
+        if self.health_server is not None:
+            self.health_server.server.stop(None).wait()
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
         close_channel(self.directory_target)
         self.engine.dispose()
         log.info("server_stopped")
@@ -130,14 +172,23 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     def uow_factory() -> UnitOfWork:
         return SqlUnitOfWork(engine)
 
+    metrics = Metrics()
     directory_servicer = TrainerDirectoryServicer(trainers=TrainerService(uow_factory))
     internal = None
     target = settings.trainer_directory_target
+    directory_metadata: tuple[tuple[str, str], ...] = ()
     if target == "self":
-        internal = build_internal_directory_server(directory_servicer, max_workers=settings.db_pool_size)
+        secret = secrets.token_urlsafe(32)
+        internal = build_internal_directory_server(
+            directory_servicer,
+            max_workers=settings.db_pool_size,
+            gate=AuthInterceptor(SecretAuthenticator(secret, SELF_CALLER)),
+        )
         target = f"127.0.0.1:{internal.port}"
+        directory_metadata = (("authorization", f"Bearer {secret}"),)
     directory_client = TrainerDirectoryClient(
         get_channel(target),
+        metadata=directory_metadata,
         call_timeout_seconds=settings.directory_call_timeout_seconds,
         breaker=CircuitBreaker(
             failure_threshold=settings.directory_breaker_failures,
@@ -149,13 +200,16 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     sync_sessions = SyncSessions(uow_factory)
     issuer = IssueCertificates(uow_factory, clock=clock)
     # The cache sits after conversion, so a hit skips the call and the conversion both.
-    directory = GrpcTrainerDirectory(directory_client, cache_ttl_seconds=settings.directory_cache_ttl_seconds)
+    directory = GrpcTrainerDirectory(
+        directory_client, metrics=metrics, cache_ttl_seconds=settings.directory_cache_ttl_seconds
+    )
     promote = PromoteWaitlisted(
         uow_factory,
         directory=directory,
         clock=clock,
         sync=sync_sessions,
         group_locks=AdvisoryGroupLocks(engine),
+        on_promoted=metrics.promotions.inc,
     )
     booking_servicer = BookingServicer(
         zones=zones,
@@ -177,7 +231,11 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         complete_session=CompleteSession(uow_factory, issuer=issuer),
         issue_certificates=issuer,
         certificate_queries=CertificateQueries(uow_factory),
+        metrics=metrics,
     )
+    metrics.breaker_open.set_function(lambda: float(directory_client.breaker.state == "open"))
+    metrics.pool_in_use.set_function(lambda: float(getattr(engine.pool, "checkedout", lambda: 0)()))
+    authenticator, watched = _authenticator(settings)
     health = HealthMonitor(lambda: _probe(engine), interval_seconds=settings.health_poll_seconds)
     public = build_public_server(
         listen_addr=settings.listen_addr,
@@ -187,6 +245,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         # One worker per pooled connection, plus headroom for health and reflection calls.
         max_workers=settings.db_pool_size + 4,
         max_concurrent_rpcs=settings.max_concurrent_rpcs,
+        gates=_gates(settings, metrics, authenticator),
+        credentials=_credentials(settings),
     )
     return Application(
         settings=settings,
@@ -195,10 +255,83 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         internal=internal,
         health=health,
         directory_target=target,
+        metrics=metrics,
+        health_server=(
+            build_health_server(health.servicer, listen_addr=settings.health_listen_addr)
+            if settings.health_listen_addr
+            else None
+        ),
         jobs=(
+            *(_reload_job(w) for w in watched),
+            _backlog_job(engine, metrics, enabled=bool(settings.metrics_addr)),
             build_reconciler(sync_sessions, interval_seconds=settings.reconciler_interval_seconds),
             build_certificate_sweep(issuer, interval_seconds=settings.certificate_sweep_interval_seconds),
             build_promoter(promote, uow_factory, poll_seconds=settings.promotion_poll_seconds),
             build_promotion_sweep(promote, interval_seconds=settings.promotion_interval_seconds),
         ),
     )
+
+
+def _authenticator(settings: Settings) -> tuple[Authenticator, tuple[WatchedFile[Any], ...]]:
+    """The mode's authenticator (product 8.1), and the files it rereads when they change."""
+    try:
+        if settings.auth_mode == "jwt":
+            assert settings.auth_jwks_file is not None  # checked by config
+            jwt_auth = JwtAuthenticator.from_file(
+                settings.auth_jwks_file, issuer=settings.auth_issuer, audience=settings.auth_audience
+            )
+            return jwt_auth, (jwt_auth.keys,)
+        if settings.auth_mode == "mtls":
+            assert settings.auth_roles_file is not None  # checked by config
+            mtls_auth = CertificateAuthenticator.from_file(settings.auth_roles_file)
+            return mtls_auth, (mtls_auth.roles,)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"BOOKING_AUTH_MODE={settings.auth_mode}: cannot use its file: {exc}") from exc
+    return PeerAuthenticator(), ()
+
+
+def _credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    """TLS in any mode when a certificate is configured; a client CA makes it mutual."""
+    if settings.tls_cert_file is None or settings.tls_key_file is None:
+        return None
+    try:
+        return server_credentials(
+            cert_file=settings.tls_cert_file,
+            key_file=settings.tls_key_file,
+            client_ca_file=settings.tls_client_ca_file,
+        )
+    except OSError as exc:
+        raise ConfigError(f"cannot read the TLS files: {exc}") from exc
+
+
+def _gates(
+    settings: Settings, metrics: Metrics, authenticator: Authenticator
+) -> list[grpc.ServerInterceptor]:  # type: ignore[type-arg]
+    """Metrics first (it records the final code), then authentication, then the rate limit."""
+    gates: list[grpc.ServerInterceptor] = [MetricsInterceptor(metrics), AuthInterceptor(authenticator)]  # type: ignore[type-arg]
+    if settings.rate_limit_per_second > 0:
+        gates.append(
+            RateLimitInterceptor(per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
+        )
+    return gates
+
+
+def _reload_job(watched: WatchedFile[Any]) -> PeriodicJob:
+    def run_round(_should_stop: object) -> bool:
+        watched.refresh()
+        return False
+
+    return PeriodicJob(
+        name=f"reload-{watched.path.name}", interval_seconds=RELOAD_INTERVAL_SECONDS, run_round=run_round
+    )
+
+
+def _backlog_job(engine: Engine, metrics: Metrics, *, enabled: bool) -> PeriodicJob:
+    def run_round(_should_stop: object) -> bool:
+        backlog = read_backlog(engine)
+        metrics.waitlisted.set(backlog.waitlisted_purchases)
+        metrics.unsynced.set(backlog.unsynced_sessions)
+        return False
+
+    interval = BACKLOG_METRICS_INTERVAL_SECONDS if enabled else 0.0
+    return PeriodicJob(name="backlog-metrics", interval_seconds=interval, run_round=run_round)

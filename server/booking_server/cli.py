@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import structlog
 
 from booking_server.app import SchemaNotMigratedError, build_application, open_database
-from booking_server.config import ConfigError, environment_of, load_settings
+from booking_server.config import ConfigError, environment_of, load_settings, require_safe_to_serve
 from booking_server.db.migrate import upgrade_to_head
 from booking_server.db.unit_of_work import SqlUnitOfWork
 from booking_server.logging_setup import configure_logging
@@ -22,6 +22,7 @@ log = structlog.get_logger("booking_server.cli")
 
 def _serve() -> int:
     settings = load_settings()
+    require_safe_to_serve(settings)
     # Before the database starts: a busy port is one line, not a core log line and a traceback.
     check_listen_address(settings.listen_addr)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +24,18 @@ class Settings:
     trainer_directory_target: str
     timezone: str
     auth_mode: str
+    # True when BOOKING_AUTH_MODE was set, even to `none` (product 8.1: `none` off loopback).
+    auth_mode_explicit: bool
+    auth_jwks_file: Path | None
+    auth_issuer: str
+    auth_audience: str
+    auth_roles_file: Path | None
+    tls_cert_file: Path | None
+    tls_key_file: Path | None
+    tls_client_ca_file: Path | None
+    health_listen_addr: str
+    rate_limit_per_second: float
+    rate_limit_burst: int
     metrics_addr: str
     log_format: str
     log_level: str
@@ -136,6 +149,58 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
     return value
 
 
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "")
+    return Path(raw) if raw else None
+
+
+AUTH_MODES = ("none", "jwt", "mtls")
+LOOPBACK_HOSTS = ("localhost", "::1", "[::1]")
+
+
+def is_loopback(listen_addr: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost; 0.0.0.0 and any other host are not."""
+    host = listen_addr.rsplit(":", 1)[0]
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def _check_auth(settings: Settings) -> None:
+    """What each mode needs (product 8.1); a missing piece stops every command with one line."""
+    if (settings.tls_cert_file is None) != (settings.tls_key_file is None):
+        raise ConfigError("BOOKING_TLS_CERT_FILE and BOOKING_TLS_KEY_FILE must be set together")
+    if settings.tls_client_ca_file is not None and settings.tls_cert_file is None:
+        raise ConfigError("BOOKING_TLS_CLIENT_CA_FILE needs BOOKING_TLS_CERT_FILE and BOOKING_TLS_KEY_FILE")
+    needed: dict[str, object] = {}
+    if settings.auth_mode == "jwt":
+        needed = {
+            "BOOKING_AUTH_JWKS_FILE": settings.auth_jwks_file,
+            "BOOKING_AUTH_ISSUER": settings.auth_issuer,
+            "BOOKING_AUTH_AUDIENCE": settings.auth_audience,
+        }
+    elif settings.auth_mode == "mtls":
+        needed = {
+            "BOOKING_TLS_CERT_FILE": settings.tls_cert_file,
+            "BOOKING_TLS_CLIENT_CA_FILE": settings.tls_client_ca_file,
+            "BOOKING_AUTH_ROLES_FILE": settings.auth_roles_file,
+        }
+    missing = [name for name, value in needed.items() if not value]
+    if missing:
+        raise ConfigError(f"BOOKING_AUTH_MODE={settings.auth_mode} needs {', '.join(missing)}")
+
+
+def require_safe_to_serve(settings: Settings) -> None:
+    """Product 8.1: `none` serves a non-loopback address only when the mode was set explicitly."""
+    if (
+        settings.auth_mode == "none"
+        and not settings.auth_mode_explicit
+        and not is_loopback(settings.listen_addr)
+    ):
+        raise ConfigError(
+            f"BOOKING_LISTEN_ADDR {settings.listen_addr} is not loopback and BOOKING_AUTH_MODE is unset: "
+            "set BOOKING_AUTH_MODE to jwt or mtls (or to none, to serve without credentials)"
+        )
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from the environment (or the mapping given, for tests)."""
     env = os.environ if env is None else env
@@ -145,13 +210,29 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"BOOKING_TIMEZONE is not a known timezone: {timezone!r}") from exc
     pool_size = _int(env, "BOOKING_DB_POOL_SIZE", 16, minimum=1)
-    return Settings(
+    rate_per_second = _float(env, "BOOKING_RATE_LIMIT_PER_SECOND", 0.0)
+    # The burst is at least one second's worth of calls (see rpc/rate_limit.py).
+    burst = _int(env, "BOOKING_RATE_LIMIT_BURST", max(1, math.ceil(rate_per_second)), minimum=1)
+    if burst < rate_per_second:
+        raise ConfigError(f"BOOKING_RATE_LIMIT_BURST must be >= BOOKING_RATE_LIMIT_PER_SECOND, got {burst}")
+    settings = Settings(
         database_url=env.get("BOOKING_DATABASE_URL") or None,
         data_dir=Path(env.get("BOOKING_DATA_DIR", "") or "./.booking-data"),
         listen_addr=env.get("BOOKING_LISTEN_ADDR", "") or "127.0.0.1:50051",
         trainer_directory_target=env.get("BOOKING_TRAINER_DIRECTORY_TARGET", "") or "self",
         timezone=timezone,
-        auth_mode=_choice(env, "BOOKING_AUTH_MODE", "none", ("none",)),
+        auth_mode=_choice(env, "BOOKING_AUTH_MODE", "none", AUTH_MODES),
+        auth_mode_explicit=bool(env.get("BOOKING_AUTH_MODE", "")),
+        auth_jwks_file=_path(env, "BOOKING_AUTH_JWKS_FILE"),
+        auth_issuer=env.get("BOOKING_AUTH_ISSUER", ""),
+        auth_audience=env.get("BOOKING_AUTH_AUDIENCE", ""),
+        auth_roles_file=_path(env, "BOOKING_AUTH_ROLES_FILE"),
+        tls_cert_file=_path(env, "BOOKING_TLS_CERT_FILE"),
+        tls_key_file=_path(env, "BOOKING_TLS_KEY_FILE"),
+        tls_client_ca_file=_path(env, "BOOKING_TLS_CLIENT_CA_FILE"),
+        health_listen_addr=env.get("BOOKING_HEALTH_LISTEN_ADDR", ""),
+        rate_limit_per_second=rate_per_second,
+        rate_limit_burst=burst,
         metrics_addr=env.get("BOOKING_METRICS_ADDR", ""),
         log_format=_choice(env, "BOOKING_LOG_FORMAT", "json", ("json", "console")),
         log_level=(env.get("BOOKING_LOG_LEVEL", "") or "info").lower(),
@@ -175,3 +256,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # about this long (product 5 asks for 5 s).
         promotion_poll_seconds=_float(env, "BOOKING_PROMOTION_POLL_SECONDS", 1.0),
     )
+    _check_auth(settings)
+    return settings

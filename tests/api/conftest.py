@@ -7,37 +7,27 @@ UUIDs and names and filters what it lists by them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from pathlib import Path
 
 import grpc
 import pytest
 from booking.v1 import booking_service_pb2_grpc, trainer_directory_pb2_grpc
-from booking_server.app import Application, build_application
-from booking_server.config import load_settings
+from booking_server.app import Application
+from cryptography.hazmat.primitives.asymmetric import ec
 from grpc_health.v1 import health_pb2_grpc
 from sqlalchemy import Engine
 
+from tests.support.secured import running_app
 from tests.support.world import World
+from tools.credentials import load_jwt_key, make_all
 
 
 @pytest.fixture(scope="session")
 def app_server(engine: Engine) -> Iterator[Application]:
-    settings = replace(
-        load_settings({"BOOKING_LOG_LEVEL": "warning"}),
-        listen_addr="127.0.0.1:0",
-        health_poll_seconds=0.2,
-        shutdown_grace_seconds=2.0,
-        reconciler_interval_seconds=0.0,
-        certificate_sweep_interval_seconds=0.0,
-        # Off here: a promotion would change what other tests assert; tests/api/test_promotion.py
-        # runs its own server with the promoter on.
-        promotion_interval_seconds=0.0,
-        promotion_poll_seconds=0.0,
-    )
-    app = build_application(settings, engine=engine)
-    app.start()
-    yield app
-    app.stop()
+    # Promotion off (running_app): a promotion would change what other tests assert;
+    # tests/api/test_promotion.py runs its own server with the promoter on.
+    with running_app(engine, {}) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +60,16 @@ def world(
     w = World(booking=booking, directory=directory)
     w.create_zone()
     return w
+
+
+@pytest.fixture(scope="session")
+def dev_credentials(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `make credentials` writes (tools/credentials.py): CA, certificates, JWT key and JWKS."""
+    directory = tmp_path_factory.mktemp("credentials")
+    make_all(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def jwt_key(dev_credentials: Path) -> ec.EllipticCurvePrivateKey:
+    return load_jwt_key(dev_credentials)

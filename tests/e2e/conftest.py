@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
-import psycopg
 import pytest
 from booking.v1 import booking_service_pb2_grpc
-from booking_server.db.engine import build_engine, to_psycopg_url
+from booking_server.db.engine import build_engine
 from booking_server.db.migrate import upgrade_to_head
-from psycopg import sql
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
+from tests.support.databases import create_empty_database
 from tests.support.processes import ServerProcess, run_cli, service_env, serving
 
 
@@ -49,16 +46,6 @@ def log_dir(tmp_path: Path) -> Path:
     path = tmp_path / "logs"
     path.mkdir()
     return path
-
-
-def create_empty_database(database_url: str) -> str:
-    """A new, unmigrated database on the same server as `database_url`; returns its URL."""
-    name = f"booking_e2e_{uuid.uuid4().hex[:12]}"
-    url = make_url(to_psycopg_url(database_url))
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture

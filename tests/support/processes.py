@@ -81,6 +81,11 @@ class ServerProcess:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def probe_address(self) -> str:
+        """Where plaintext health checks go: the health-only port when TLS is on, else the server."""
+        return self.env.get("BOOKING_HEALTH_LISTEN_ADDR") or self.address
+
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace")
 
@@ -150,7 +155,7 @@ def wait_for_health(
         if server.process.poll() is not None:
             raise AssertionError(f"booking-service serve exited early: {server.describe()}")
         with contextlib.suppress(grpc.RpcError):
-            statuses = health_statuses(server.address)
+            statuses = health_statuses(server.probe_address)
             last = statuses
             if all(statuses[name] == status for name, status in expected.items()):
                 return statuses
@@ -201,10 +206,17 @@ def stop_postgres(pgdata: Path) -> None:
 
 
 def run_grpcurl(
-    address: str, *args: str, data: Any = None, timeout_seconds: float = 30.0
+    address: str,
+    *args: str,
+    data: Any = None,
+    timeout_seconds: float = 30.0,
+    transport: Sequence[str] = ("-plaintext",),
 ) -> subprocess.CompletedProcess[str]:
-    """`grpcurl -plaintext [-d JSON] address args...`; the caller checks returncode."""
-    command = [str(GRPCURL), "-plaintext", "-max-time", "20"]
+    """`grpcurl -plaintext [-d JSON] address args...`; the caller checks returncode.
+
+    `transport` replaces -plaintext: TLS and credential flags (-cacert, -cert, -key, -H ...).
+    """
+    command = [str(GRPCURL), *transport, "-max-time", "20"]
     if data is not None:
         command += ["-d", data if isinstance(data, str) else json.dumps(data)]
     command += [address, *args]

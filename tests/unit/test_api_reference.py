@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from booking.v1 import booking_service_pb2, common_pb2, error_reason_pb2, trainer_directory_pb2
+from booking_server.rpc.roles import REQUIRED_ROLE
 from google.protobuf.descriptor import FileDescriptor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +38,11 @@ def test_the_comments_of_the_protos_are_the_descriptions() -> None:
     assert "| `AutoAssignTrainer` |" in API_MD.split("## Error reasons")[0]
 
 
-def test_each_rpc_has_a_roles_column_to_fill_once_authorization_exists() -> None:
+def test_each_rpc_names_the_role_the_server_requires() -> None:
     header = "| RPC | request | response | roles | description |"
     assert API_MD.count(header) == 2
+    for full_method, role in REQUIRED_ROLE.items():
+        method = full_method.rsplit("/", 1)[1]
+        rows = [line for line in API_MD.splitlines() if line.startswith(f"| `{method}` |")]
+        if rows:  # the Watch RPCs have a row in the table before they exist in the protos
+            assert f"| `{role}` |" in rows[0], rows[0]

@@ -83,3 +83,23 @@ def require_no_violations(violations: list[FieldViolation]) -> None:
     """Raise one InvalidRequestError with all violations, if there are any."""
     if violations:
         raise InvalidRequestError(violations)
+
+
+class UnauthenticatedError(DomainError):
+    """Credentials are missing, malformed, expired or wrongly signed (product 8.1)."""
+
+    reason = "UNAUTHENTICATED"
+
+
+class PermissionDeniedError(DomainError):
+    """A known caller lacks the role the method needs; ErrorInfo metadata names it (`required_role`)."""
+
+    reason = "PERMISSION_DENIED"
+
+
+class RateLimitedError(ResourceExhaustedError):
+    """The caller went over its per-replica rate limit (product 8.2); QuotaFailure names it."""
+
+    def __init__(self, message: str, *, caller: str, retry_after_seconds: float) -> None:
+        super().__init__(message, reason="RATE_LIMITED", retry_after_seconds=retry_after_seconds)
+        self.caller = caller

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import grpc
 from booking.v1 import booking_service_pb2 as pb
 
+from booking_server.metrics import Metrics
 from booking_server.rpc.converters.purchases import (
     assignment_request_from_proto,
     assignment_result_to_proto,
@@ -27,6 +30,7 @@ def remaining_seconds(context: grpc.ServicerContext) -> float | None:
 
 
 class AssignmentRpcs:
+    metrics: Metrics
     assign_trainer: AssignTrainer
     suggest_alternatives: SuggestAlternatives
     purchase_queries: PurchaseQueries
@@ -34,9 +38,13 @@ class AssignmentRpcs:
     def AutoAssignTrainer(  # noqa: N802 - gRPC method names are PascalCase
         self, request: pb.AutoAssignTrainerRequest, context: grpc.ServicerContext
     ) -> pb.AutoAssignTrainerResponse:
+        started = time.perf_counter()
         result = self.assign_trainer(
             assignment_request_from_proto(request), budget_seconds=remaining_seconds(context)
         )
+        if not request.validate_only:
+            self.metrics.assignments.labels(result.purchase.status.name).inc()
+            self.metrics.assignment_seconds.observe(time.perf_counter() - started)
         return assignment_result_to_proto(result)
 
     def SuggestAlternatives(  # noqa: N802

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from booking.v1 import booking_service_pb2_grpc
 
+from booking_server.metrics import Metrics
 from booking_server.rpc.assignment_rpcs import AssignmentRpcs
 from booking_server.rpc.certificate_rpcs import CertificateRpcs
 from booking_server.rpc.lifecycle_rpcs import LifecycleRpcs
@@ -55,7 +56,9 @@ class BookingServicer(
         substitute_trainer: SubstituteTrainer,
         promote_waitlisted: PromoteWaitlisted,
         suggest_alternatives: SuggestAlternatives,
+        metrics: Metrics,
     ) -> None:
+        self.metrics = metrics
         self.zones = zones
         self.assign_trainer = assign_trainer
         self.purchase_queries = purchase_queries

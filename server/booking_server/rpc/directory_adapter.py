@@ -14,6 +14,7 @@ from booking_client import (
 from booking_server.domain.errors import DeadlineExceededError
 from booking_server.domain.model import GeoPoint, TrainerCandidate
 from booking_server.domain.validation import is_uuid
+from booking_server.metrics import Metrics
 from booking_server.services.ports.directory import CandidateList, TrainerDirectoryUnavailableError
 
 
@@ -69,8 +70,11 @@ class GrpcTrainerDirectory:
     still guards every reservation.
     """
 
-    def __init__(self, client: TrainerDirectoryClient, *, cache_ttl_seconds: float = 0.0) -> None:
+    def __init__(
+        self, client: TrainerDirectoryClient, *, metrics: Metrics, cache_ttl_seconds: float = 0.0
+    ) -> None:
         self._client = client
+        self._requests = metrics.directory_requests
         self._cache: TtlCache[CandidateList] = TtlCache(ttl_seconds=cache_ttl_seconds)
 
     def list_candidates(self, course_id: str, *, budget_seconds: float | None) -> CandidateList:
@@ -82,7 +86,9 @@ class GrpcTrainerDirectory:
         except CallerDeadlineExceededError as exc:
             raise _out_of_time() from exc
         except DirectoryUnavailableError as exc:
+            self._requests.labels("unavailable").inc()
             raise TrainerDirectoryUnavailableError(str(exc)) from exc
+        self._requests.labels("ok").inc()
         candidates = to_candidate_list(trainers)
         self._cache.put(course_id, candidates)
         return candidates
@@ -91,11 +97,14 @@ class GrpcTrainerDirectory:
         try:
             trainer = self._client.get_trainer(trainer_id, budget_seconds=budget_seconds)
         except DirectoryNotFoundError:
+            self._requests.labels("not_found").inc()
             return None
         except CallerDeadlineExceededError as exc:
             raise _out_of_time() from exc
         except DirectoryUnavailableError as exc:
+            self._requests.labels("unavailable").inc()
             raise TrainerDirectoryUnavailableError(str(exc)) from exc
+        self._requests.labels("ok").inc()
         candidate = _candidate(trainer)
         if candidate is None:  # the directory answered with a record it cannot identify
             raise TrainerDirectoryUnavailableError("the directory returned an unreadable record")

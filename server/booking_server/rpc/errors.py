@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
@@ -16,7 +14,10 @@ from booking_server.domain.errors import (
     FailedPreconditionError,
     InvalidRequestError,
     NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
     ResourceExhaustedError,
+    UnauthenticatedError,
     UnavailableError,
 )
 
@@ -32,7 +33,9 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], grpc.StatusCode], ...] = (
     (ConflictError, grpc.StatusCode.ABORTED),
     (UnavailableError, grpc.StatusCode.UNAVAILABLE),
     (DeadlineExceededError, grpc.StatusCode.DEADLINE_EXCEEDED),
-    (ResourceExhaustedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (ResourceExhaustedError, grpc.StatusCode.RESOURCE_EXHAUSTED),  # OVERLOADED, RATE_LIMITED
+    (UnauthenticatedError, grpc.StatusCode.UNAUTHENTICATED),
+    (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
 )
 
 
@@ -88,10 +91,15 @@ def status_for_domain_error(error: DomainError) -> status_pb2.Status:
             )
             message = f"invalid request: {', '.join(v.field for v in shown)} and {hidden} more"
         details.append(error_details_pb2.BadRequest(field_violations=violations))
+    if isinstance(error, RateLimitedError):
+        violation = error_details_pb2.QuotaFailure.Violation(
+            subject=f"caller:{error.caller}", description=error.message
+        )
+        details.append(error_details_pb2.QuotaFailure(violations=[violation]))
     if isinstance(error, ResourceExhaustedError):
-        delay = duration_pb2.Duration()
-        delay.FromTimedelta(timedelta(seconds=error.retry_after_seconds))
-        details.append(error_details_pb2.RetryInfo(retry_delay=delay))
+        retry_delay = duration_pb2.Duration()
+        retry_delay.FromNanoseconds(max(1, round(error.retry_after_seconds * 1e9)))
+        details.append(error_details_pb2.RetryInfo(retry_delay=retry_delay))
     return rich_status(code, message, error.reason, details, error.metadata)
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Sequence
 from concurrent import futures
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from booking.v1 import (
@@ -76,6 +78,31 @@ class BuiltServer:
     port: int
 
 
+def server_credentials(
+    *, cert_file: Path, key_file: Path, client_ca_file: Path | None
+) -> grpc.ServerCredentials:
+    """TLS with our certificate; with a client CA, every client must present a certificate it signed."""
+    return grpc.ssl_server_credentials(
+        [(key_file.read_bytes(), cert_file.read_bytes())],
+        root_certificates=client_ca_file.read_bytes() if client_ca_file else None,
+        require_client_auth=client_ca_file is not None,
+    )
+
+
+def _listen(server: grpc.Server, address: str, credentials: grpc.ServerCredentials | None) -> int:
+    try:
+        port = (
+            server.add_secure_port(address, credentials)
+            if credentials is not None
+            else server.add_insecure_port(address)
+        )
+    except RuntimeError as exc:  # grpcio's "Failed to bind to address"
+        raise ListenAddressError(address, "address in use or not available") from exc
+    if port == 0:
+        raise ListenAddressError(address, "address in use or not available")
+    return port
+
+
 def build_public_server(
     *,
     listen_addr: str,
@@ -84,12 +111,15 @@ def build_public_server(
     health_servicer: health_pb2_grpc.HealthServicer,
     max_workers: int,
     max_concurrent_rpcs: int,
+    gates: Sequence[grpc.ServerInterceptor] = (),  # type: ignore[type-arg]
+    credentials: grpc.ServerCredentials | None = None,
 ) -> BuiltServer:
+    """`gates` (metrics, authentication, rate limit) run in that order before the error boundary;
+    the admission limit runs after it, so the boundary logs and answers its refusals too."""
     pool = CountingThreadPool(max_workers, thread_name_prefix="rpc")
     server = grpc.server(
         pool,
-        # The boundary first (outermost): it logs and answers the admission's refusals too.
-        interceptors=[ErrorBoundaryInterceptor(), AdmissionInterceptor(pool, limit=max_concurrent_rpcs)],
+        interceptors=[*gates, ErrorBoundaryInterceptor(), AdmissionInterceptor(pool, limit=max_concurrent_rpcs)],
         options=SERVER_OPTIONS,
         maximum_concurrent_rpcs=max_concurrent_rpcs * BACKSTOP_FACTOR,
     )
@@ -108,27 +138,43 @@ def build_public_server(
         # pool's lookups the servicer uses, not the DescriptorPool type the stubs name.
         pool=load_described_files(),  # type: ignore[arg-type]
     )
-    try:
-        port = server.add_insecure_port(listen_addr)
-    except RuntimeError as exc:  # grpcio's "Failed to bind to address"
-        raise ListenAddressError(listen_addr, "address in use or not available") from exc
-    if port == 0:
-        raise ListenAddressError(listen_addr, "address in use or not available")
-    return BuiltServer(server=server, port=port)
+    return BuiltServer(server=server, port=_listen(server, listen_addr, credentials))
+
+
+def build_health_server(health_servicer: health_pb2_grpc.HealthServicer, *, listen_addr: str) -> BuiltServer:
+    """Plaintext health only (BOOKING_HEALTH_LISTEN_ADDR), for probes that cannot do TLS.
+
+    Kubernetes' native gRPC probes and Docker's HEALTHCHECK speak plaintext without client
+    certificates; with TLS (and mTLS) on the public port, they check this one. It serves
+    nothing but grpc.health.v1, which reveals only SERVING or NOT_SERVING, and reflection
+    listing only that service, so grpcurl can call it too.
+    """
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="health"), options=SERVER_OPTIONS
+    )
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
+    )
+    return BuiltServer(server=server, port=_listen(server, listen_addr, None))
 
 
 def build_internal_directory_server(
-    directory: trainer_directory_pb2_grpc.TrainerDirectoryServiceServicer, *, max_workers: int
+    directory: trainer_directory_pb2_grpc.TrainerDirectoryServiceServicer,
+    *,
+    max_workers: int,
+    gate: grpc.ServerInterceptor,  # type: ignore[type-arg]
 ) -> BuiltServer:
     """The directory on its own loopback port and thread pool.
 
     With BOOKING_TRAINER_DIRECTORY_TARGET=self, BookingService calls the directory over gRPC like
     any remote client. Giving those calls their own pool means assignments that fill the public
-    pool can never starve the directory calls they are waiting for.
+    pool can never starve the directory calls they are waiting for. `gate` authenticates the
+    process itself (a secret made at start), whatever BOOKING_AUTH_MODE is.
     """
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="directory"),
-        interceptors=[ErrorBoundaryInterceptor()],
+        interceptors=[gate, ErrorBoundaryInterceptor()],
         options=SERVER_OPTIONS,
     )
     trainer_directory_pb2_grpc.add_TrainerDirectoryServiceServicer_to_server(directory, server)

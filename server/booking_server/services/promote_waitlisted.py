@@ -16,7 +16,7 @@ operators (the PromoteWaitlisted RPC).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import structlog
@@ -78,8 +78,10 @@ class PromoteWaitlisted:
         clock: Clock,
         sync: SyncSessions,
         group_locks: GroupLocks,
+        on_promoted: Callable[[], None] = lambda: None,
     ) -> None:
         self._uow_factory = uow_factory
+        self._on_promoted = on_promoted  # counts promotions (booking_promotions_total)
         self._directory = directory
         self._clock = clock
         self._sync = sync
@@ -230,4 +232,5 @@ class PromoteWaitlisted:
             self._sync.mirror(uow, promoted)
             uow.commit()
         log.info("purchase_promoted", purchase_id=promoted.purchase_id, trainer_id=promoted.trainer_id)
+        self._on_promoted()
         return promoted

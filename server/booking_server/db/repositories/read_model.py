@@ -180,24 +180,25 @@ _CANCEL = text(
 # reschedule or substitution whose read-model write failed). For a CANCELLED one: a cancelled
 # session whose row is still `scheduled`. Index probes on the unique key (purchase_session_id,
 # student_id): finding nothing costs one probe per session and student.
-_BEHIND = """
-    CASE p.status
-    WHEN 'ASSIGNED' THEN EXISTS (
-        SELECT 1 FROM purchase_sessions ps
-        CROSS JOIN jsonb_array_elements(p.students) AS s(student)
+# One session `ps` of purchase `p` that the read model does not reflect: an assigned purchase's
+# live session without a row per student, or with a scheduled row elsewhere; a cancelled
+# purchase's cancelled session whose row is still scheduled. The metric of unsynced sessions
+# (db/backlog.py) counts these; _BEHIND asks whether a purchase has one.
+SESSION_BEHIND = """
+    (p.status = 'ASSIGNED' AND ps.status IN ('scheduled', 'rescheduled') AND EXISTS (
+        SELECT 1 FROM jsonb_array_elements(p.students) AS s(student)
         LEFT JOIN tutoring_sessions t
             ON t.purchase_session_id = ps.id AND t.student_id = CAST(s.student ->> 'id' AS uuid)
-        WHERE ps.purchase_id = p.id AND ps.status IN ('scheduled', 'rescheduled')
-          AND (t.id IS NULL OR (t.status = 'scheduled'
-               AND (t.scheduled_date, t.scheduled_time, t.trainer_id)
-                   IS DISTINCT FROM (ps.session_date, ps.session_time, ps.trainer_id)))
-    )
-    WHEN 'CANCELLED' THEN EXISTS (
-        SELECT 1 FROM purchase_sessions ps JOIN tutoring_sessions t ON t.purchase_session_id = ps.id
-        WHERE ps.purchase_id = p.id AND ps.status = 'cancelled' AND t.status = 'scheduled'
-    )
-    ELSE false END
+        WHERE t.id IS NULL OR (t.status = 'scheduled'
+              AND (t.scheduled_date, t.scheduled_time, t.trainer_id)
+                  IS DISTINCT FROM (ps.session_date, ps.session_time, ps.trainer_id))
+    ))
+    OR (p.status = 'CANCELLED' AND ps.status = 'cancelled' AND EXISTS (
+        SELECT 1 FROM tutoring_sessions t WHERE t.purchase_session_id = ps.id AND t.status = 'scheduled'
+    ))
 """
+
+_BEHIND = f"EXISTS (SELECT 1 FROM purchase_sessions ps WHERE ps.purchase_id = p.id AND ({SESSION_BEHIND}))"
 
 # A bounded window of purchases, newest first after a keyset position, each marked behind or
 # not: the cost of one call is at most :scan purchases, whatever the history holds.
