@@ -79,18 +79,28 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     TRAINER_DIRECTORY_UNAVAILABLE: _ErrorReason.ValueType  # 23
     """UNAVAILABLE: the trainer directory could not be read; nothing was changed."""
     UNAUTHENTICATED: _ErrorReason.ValueType  # 24
-    """UNAUTHENTICATED: the caller's credentials are missing or invalid (authentication, later)."""
+    """UNAUTHENTICATED: the caller's credentials are missing or invalid."""
     PERMISSION_DENIED: _ErrorReason.ValueType  # 25
     """PERMISSION_DENIED: the caller lacks the role the RPC needs; ErrorInfo metadata `required_role`
-    names it (authorization, later).
+    names it.
     """
     RATE_LIMITED: _ErrorReason.ValueType  # 26
-    """RESOURCE_EXHAUSTED: the caller went over its rate limit (rate limiting, later)."""
+    """RESOURCE_EXHAUSTED: the caller went over its per-replica rate limit; QuotaFailure names the
+    caller and RetryInfo says when to try again.
+    """
     NOT_IMPLEMENTED: _ErrorReason.ValueType  # 27
     """UNIMPLEMENTED: the RPC is declared but not implemented yet."""
     INTERNAL: _ErrorReason.ValueType  # 28
     """INTERNAL: an unexpected failure, with the message "internal error"; the server logs it with
     the request id.
+    """
+    OVERLOADED: _ErrorReason.ValueType  # 29
+    """RESOURCE_EXHAUSTED: the replica holds BOOKING_MAX_CONCURRENT_RPCS calls already; RetryInfo
+    says when to try again (another replica may answer at once).
+    """
+    DEADLINE_EXCEEDED: _ErrorReason.ValueType  # 30
+    """DEADLINE_EXCEEDED: the caller's deadline ran out (or the call was cancelled) before the work
+    finished; nothing was stored, and sending the same request again is safe.
     """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
@@ -158,17 +168,27 @@ DATABASE_UNAVAILABLE: ErrorReason.ValueType  # 22
 TRAINER_DIRECTORY_UNAVAILABLE: ErrorReason.ValueType  # 23
 """UNAVAILABLE: the trainer directory could not be read; nothing was changed."""
 UNAUTHENTICATED: ErrorReason.ValueType  # 24
-"""UNAUTHENTICATED: the caller's credentials are missing or invalid (authentication, later)."""
+"""UNAUTHENTICATED: the caller's credentials are missing or invalid."""
 PERMISSION_DENIED: ErrorReason.ValueType  # 25
 """PERMISSION_DENIED: the caller lacks the role the RPC needs; ErrorInfo metadata `required_role`
-names it (authorization, later).
+names it.
 """
 RATE_LIMITED: ErrorReason.ValueType  # 26
-"""RESOURCE_EXHAUSTED: the caller went over its rate limit (rate limiting, later)."""
+"""RESOURCE_EXHAUSTED: the caller went over its per-replica rate limit; QuotaFailure names the
+caller and RetryInfo says when to try again.
+"""
 NOT_IMPLEMENTED: ErrorReason.ValueType  # 27
 """UNIMPLEMENTED: the RPC is declared but not implemented yet."""
 INTERNAL: ErrorReason.ValueType  # 28
 """INTERNAL: an unexpected failure, with the message "internal error"; the server logs it with
 the request id.
+"""
+OVERLOADED: ErrorReason.ValueType  # 29
+"""RESOURCE_EXHAUSTED: the replica holds BOOKING_MAX_CONCURRENT_RPCS calls already; RetryInfo
+says when to try again (another replica may answer at once).
+"""
+DEADLINE_EXCEEDED: ErrorReason.ValueType  # 30
+"""DEADLINE_EXCEEDED: the caller's deadline ran out (or the call was cancelled) before the work
+finished; nothing was stored, and sending the same request again is safe.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

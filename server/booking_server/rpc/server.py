@@ -119,7 +119,11 @@ def build_public_server(
     pool = CountingThreadPool(max_workers, thread_name_prefix="rpc")
     server = grpc.server(
         pool,
-        interceptors=[*gates, ErrorBoundaryInterceptor(), AdmissionInterceptor(pool, limit=max_concurrent_rpcs)],
+        interceptors=[
+            *gates,
+            ErrorBoundaryInterceptor(),
+            AdmissionInterceptor(pool, limit=max_concurrent_rpcs),
+        ],
         options=SERVER_OPTIONS,
         maximum_concurrent_rpcs=max_concurrent_rpcs * BACKSTOP_FACTOR,
     )
