@@ -31,6 +31,8 @@ from bench.cpu import CpuSnapshot
 from bench.stats import latency_summary_ms
 from bench.workload import Workload
 
+Metadata = tuple[tuple[str, str], ...]
+
 CALL_DEADLINE_SECONDS = 10.0
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 SIZE_SAMPLE_EVERY = 10  # ByteSize() is not free; every 10th response is enough for a mean
@@ -100,7 +102,9 @@ async def _caller(
     workload: Workload,
     tally: Tally,
     end: float,
+    *,
     suggest: bool,
+    metadata: Metadata,
 ) -> None:
     while time.perf_counter() < end:
         request = workload.next_request()
@@ -108,11 +112,13 @@ async def _caller(
         try:
             # The generated stub is typed for the sync API; on an aio channel the call is awaitable.
             if suggest:
-                asked = stub.SuggestAlternatives(as_suggestion(request), timeout=CALL_DEADLINE_SECONDS)
+                asked = stub.SuggestAlternatives(
+                    as_suggestion(request), timeout=CALL_DEADLINE_SECONDS, metadata=metadata
+                )
                 suggestions = await cast("Awaitable[pb.SuggestAlternativesResponse]", asked)
                 tally.record_suggestions(suggestions, time.perf_counter() - started)
                 continue
-            call = stub.AutoAssignTrainer(request, timeout=CALL_DEADLINE_SECONDS)
+            call = stub.AutoAssignTrainer(request, timeout=CALL_DEADLINE_SECONDS, metadata=metadata)
             response = await cast("Awaitable[pb.AutoAssignTrainerResponse]", call)
         except grpc.aio.AioRpcError as error:
             tally.record_error(error, time.perf_counter() - started)
@@ -125,14 +131,18 @@ async def _window(
     workload: Workload,
     callers: int,
     seconds: float,
+    *,
     suggest: bool = False,
+    metadata: Metadata = (),
 ) -> tuple[Tally, float]:
     """Run C callers until `seconds` pass; calls in flight then finish and count. Returns the
     tally and the elapsed time up to the last completion (the throughput denominator)."""
     tally = Tally()
     started = time.perf_counter()
     end = started + seconds
-    await asyncio.gather(*(_caller(stub, workload, tally, end, suggest) for _ in range(callers)))
+    await asyncio.gather(
+        *(_caller(stub, workload, tally, end, suggest=suggest, metadata=metadata) for _ in range(callers))
+    )
     return tally, time.perf_counter() - started
 
 
@@ -169,17 +179,27 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.wait_for(channel.channel_ready(), timeout=10)
         stub = booking_service_pb2_grpc.BookingServiceStub(channel)
         # Warm-up, not counted: connections, the server's pool and caches, the loop itself.
+        metadata = _authorization(args.token_file)
         if args.warmup > 0:
-            await _window(stub, workload, args.callers, args.warmup, args.suggest)
+            await _window(stub, workload, args.callers, args.warmup, suggest=args.suggest, metadata=metadata)
         cpu_before = CpuSnapshot.take(args.server_pid, args.postmaster_pid)
         client_before = time.process_time()
-        tally, elapsed = await _window(stub, workload, args.callers, args.seconds, args.suggest)
+        tally, elapsed = await _window(
+            stub, workload, args.callers, args.seconds, suggest=args.suggest, metadata=metadata
+        )
         cpu = CpuSnapshot.take(args.server_pid, args.postmaster_pid).cores_used_since(cpu_before, elapsed)
         cpu["client_cores"] = round((time.process_time() - client_before) / elapsed, 2)
         # Whatever else ran on the machine meanwhile (other jobs, other users): a disturbed figure.
         ours = cpu["server_cores"] + cpu["postgres_cores"] + cpu["client_cores"]
         cpu["other_cores"] = round(max(0.0, cpu["machine_busy_cores"] - ours), 2)
     return _summary(tally, elapsed, cpu)
+
+
+def _authorization(token_file: Path | None) -> Metadata:
+    """The bearer token of a server in `jwt` mode, sent on every call (the jwt phase)."""
+    if token_file is None:
+        return ()
+    return (("authorization", f"Bearer {token_file.read_text().strip()}"),)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -192,6 +212,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--validate-only", action="store_true")
     parser.add_argument("--suggest", action="store_true", help="call SuggestAlternatives instead")
+    parser.add_argument("--token-file", type=Path, help="a JWT sent as `authorization: Bearer` on every call")
     parser.add_argument("--server-pid", type=int, default=0)
     parser.add_argument("--postmaster-pid", type=int, default=0)
     return parser.parse_args(argv)

@@ -63,7 +63,12 @@ def compute_ratios(results: Results) -> dict[str, float | None]:
     floors = results.get("floors") or {}
     main = _phase(results, "main", "main")
     single = _phase(results, "main", "single")
+    jwt = _phase(results, "main", "main_jwt")
     return {
+        # The cost of BOOKING_AUTH_MODE=jwt: the same load against a jwt-mode server, every call
+        # with a bearer token (issue 13). Below 1 means slower.
+        "jwt_calls_per_s_over_none": _ratio(_get(jwt, "calls_per_second"), _get(main, "calls_per_second")),
+        "jwt_p50_over_none": _ratio(_get(jwt, "latency_ms", "p50"), _get(main, "latency_ms", "p50")),
         "assigned_per_s_over_pgbench_tps": _ratio(
             _get(main, "assigned_per_second"), _get(floors, "pgbench_multi", "tps")
         ),
@@ -359,6 +364,10 @@ def _ratio_and_target_lines(results: Results, targets: list[Target]) -> list[str
         + _fmt(ratios["p50_1_caller_over_pgbench_1_client_latency"], 3),
         "  calls/s / gRPC floor QPS                     "
         + _fmt(ratios["calls_per_s_over_grpc_floor_qps"], 3),
+        "",
+        "The cost of BOOKING_AUTH_MODE=jwt (phase main_jwt vs main; the same callers in a full run):",
+        "  calls/s in jwt mode / in mode none           " + _fmt(ratios.get("jwt_calls_per_s_over_none"), 3),
+        "  p50 in jwt mode / in mode none               " + _fmt(ratios.get("jwt_p50_over_none"), 3),
         "",
         "Targets:",
     ]

@@ -32,6 +32,7 @@ from booking_server.config import load_settings
 from bench import checks, floors, profiling, report, service, workload
 from bench.pg import EmbeddedPostgres
 from bench.world import WorldSpec, build_world, seed_world
+from tools import credentials
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RESULTS = REPO_ROOT / "bench" / "results"
@@ -46,6 +47,9 @@ class Phase:
     validate_only: bool = False
     profiled: bool = False
     suggest: bool = False  # SuggestAlternatives with the same requests
+    # "jwt": against a second server on the same database in BOOKING_AUTH_MODE=jwt (no TLS), every
+    # call with a bearer token: the cost of verifying tokens, next to "main" in auth mode none.
+    auth: str = "none"
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ def build_plan(args: argparse.Namespace) -> Plan:
             mode="smoke", zones=args.zones or 5, trainers=args.trainers or 50,
             phases=(
                 Phase("main", args.callers or 4, args.seconds or 3.0, profiled=args.profile),
+                Phase("main_jwt", 2, 1.0, auth="jwt"),
                 Phase("suggest_single", 1, 1.0, suggest=True),
             ),
             scale_trainers=(), scale_phases=(), floors=False, pgbench_seconds=0, pgbench_single_seconds=0,
@@ -94,6 +99,7 @@ def build_plan(args: argparse.Namespace) -> Plan:
         # pgbench single-client floor measured on near-empty tables.
         Phase("single", 1, 10.0),
         Phase("main", callers, args.seconds or 30.0, profiled=args.profile),
+        Phase("main_jwt", callers, 10.0, auth="jwt"),
         Phase("dry_run", callers, 10.0, validate_only=True),
         # SuggestAlternatives against a dry run, both at 1 caller: the cost of one call each.
         Phase("dry_single", 1, 5.0, validate_only=True),
@@ -161,7 +167,14 @@ def measure_floors(pg: EmbeddedPostgres, plan: Plan, timings: Timings) -> dict[s
 
 
 def run_driver(
-    target: str, world_file: Path, phase: Phase, *, seed: int, warmup: float, pids: tuple[int, int]
+    target: str,
+    world_file: Path,
+    phase: Phase,
+    *,
+    seed: int,
+    warmup: float,
+    pids: tuple[int, int],
+    token_file: Path | None = None,
 ) -> dict[str, Any]:
     command = [
         sys.executable, "-m", "bench.driver", "--target", target, "--world", str(world_file),
@@ -172,6 +185,8 @@ def run_driver(
         command.append("--validate-only")
     if phase.suggest:
         command.append("--suggest")
+    if token_file is not None:
+        command += ["--token-file", str(token_file)]
     timeout = phase.seconds + warmup + DRIVER_SLACK_SECONDS
     done = subprocess.run(
         command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False
@@ -258,6 +273,11 @@ class WorldRun:
             # A distinct request stream per world and phase: a repeated booking id would be an
             # idempotent replay, not a new assignment.
             seed = self.plan.seed * 1000 + self.trainers % 997 * 10 + index
+            if phase.auth == "jwt":
+                with self._step(f"{phase.name} ({phase.callers} callers, {phase.seconds:g} s, jwt server)"):
+                    result = self._drive_with_jwt(world_file, phase, seed=seed)
+                self.record["phases"][phase.name] = result
+                continue
             profiler = self._attach_profiler(server, phase)
             with self._step(f"{phase.name} ({phase.callers} callers, {phase.seconds:g} s)"):
                 result = run_driver(
@@ -268,6 +288,40 @@ class WorldRun:
             if profiler is not None:
                 self._collect_profile(profiler)
             server.check_alive()
+
+    def _drive_with_jwt(self, world_file: Path, phase: Phase, *, seed: int) -> dict[str, Any]:
+        """A second server on this world's database in `jwt` mode (no TLS: only the token's
+        cost is added), with throwaway keys (tools/credentials.py), driven with a booker token."""
+        keys = world_file.parent / "credentials"
+        credentials.make_all(keys)
+        token_file = keys / "bench.jwt"
+        token_file.write_text(
+            credentials.mint_token(credentials.load_jwt_key(keys), subject="bench", roles=["booking.booker"])
+        )
+        jwt_env = {
+            "BOOKING_AUTH_MODE": "jwt",
+            "BOOKING_AUTH_JWKS_FILE": str(keys / "jwks.json"),
+            "BOOKING_AUTH_ISSUER": credentials.ISSUER,
+            "BOOKING_AUTH_AUDIENCE": credentials.AUDIENCE,
+        }
+        log_path = self.log_path.with_name(f"{self.log_path.stem}-jwt.log")
+        server = service.start_service(
+            self.pg.service_url(self.database), log_path, self.plan.cache_ttl, extra_env=jwt_env
+        )
+        try:
+            result = run_driver(
+                server.target,
+                world_file,
+                phase,
+                seed=seed,
+                warmup=self.plan.warmup,
+                pids=(server.pid, self.pg.postmaster_pid),
+                token_file=token_file,
+            )
+        finally:
+            result_exit = server.stop()
+        result.update(profiled=False, auth="jwt", server_exit_code=result_exit)
+        return result
 
     def _attach_profiler(self, server: service.RunningService, phase: Phase) -> profiling.Profiler | None:
         if not phase.profiled:

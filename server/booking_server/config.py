@@ -91,9 +91,27 @@ ENVIRONMENT: tuple[EnvironmentVariable, ...] = (
         "BOOKING_TRAINER_DIRECTORY_TARGET", "self", "where BookingService finds the trainer directory"
     ),
     EnvironmentVariable("BOOKING_TIMEZONE", "Asia/Kolkata", "business timezone (IANA name)"),
-    EnvironmentVariable("BOOKING_AUTH_MODE", "none", "only none is accepted so far"),
-    EnvironmentVariable("BOOKING_METRICS_ADDR", "empty", "metrics address (read, not served yet)"),
-    EnvironmentVariable("BOOKING_MAX_CONCURRENT_RPCS", "8 x pool size", "above it: RESOURCE_EXHAUSTED"),
+    EnvironmentVariable(
+        "BOOKING_AUTH_MODE", "none on loopback", "none, jwt or mtls (README: Authentication)"
+    ),
+    EnvironmentVariable("BOOKING_AUTH_JWKS_FILE", "unset", "jwt: the JWKS file (reread on change)"),
+    EnvironmentVariable("BOOKING_AUTH_ISSUER", "unset", "jwt: the required iss"),
+    EnvironmentVariable("BOOKING_AUTH_AUDIENCE", "unset", "jwt: the required aud"),
+    EnvironmentVariable("BOOKING_AUTH_ROLES_FILE", "unset", "mtls: caller -> roles (reread on change)"),
+    EnvironmentVariable("BOOKING_TLS_CERT_FILE", "unset", "server certificate (PEM): TLS on"),
+    EnvironmentVariable("BOOKING_TLS_KEY_FILE", "unset", "its private key (PEM)"),
+    EnvironmentVariable("BOOKING_TLS_CLIENT_CA_FILE", "unset", "CA that must sign client certificates"),
+    EnvironmentVariable("BOOKING_HEALTH_LISTEN_ADDR", "empty", "plaintext health-only listener, for probes"),
+    EnvironmentVariable(
+        "BOOKING_RATE_LIMIT_PER_SECOND", "0 (off)", "calls per second per caller per replica"
+    ),
+    EnvironmentVariable(
+        "BOOKING_RATE_LIMIT_BURST", "the rate, rounded up", "calls allowed at once per caller"
+    ),
+    EnvironmentVariable("BOOKING_METRICS_ADDR", "empty", "host:port of the Prometheus /metrics endpoint"),
+    EnvironmentVariable(
+        "BOOKING_MAX_CONCURRENT_RPCS", "8 x pool size", "above it: RESOURCE_EXHAUSTED OVERLOADED"
+    ),
     EnvironmentVariable("BOOKING_SHUTDOWN_GRACE_SECONDS", "10", "how long SIGTERM lets RPCs finish"),
     EnvironmentVariable("BOOKING_HEALTH_POLL_SECONDS", "2", "how often health checks the database"),
     EnvironmentVariable("BOOKING_DIRECTORY_CALL_TIMEOUT_SECONDS", "2", "deadline of each directory call"),

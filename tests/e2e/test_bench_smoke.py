@@ -61,6 +61,9 @@ def test_smoke_run_writes_the_expected_json(smoke_results: dict[str, Any]) -> No
     (world,) = smoke_results["worlds"]
     assert not WORLD_KEYS - world.keys()
     assert not PHASE_KEYS - world["phases"]["main"].keys()
+    jwt = world["phases"]["main_jwt"]  # a jwt-mode server, every call with a bearer token
+    assert (jwt["auth"], jwt["errors"], jwt["server_exit_code"]) == ("jwt", {}, 0)
+    assert jwt["calls"] > 0
     suggest = world["phases"]["suggest_single"]
     assert suggest["calls"] > 0
     assert suggest["errors"] == {}
