@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import FrameType
 
 import structlog
@@ -12,6 +13,7 @@ from booking_client import CircuitBreaker, TrainerDirectoryClient, close_channel
 from sqlalchemy import Engine
 
 from booking_server.config import Settings
+from booking_server.db.change_listener import ChangeListener
 from booking_server.db.embedded import start_embedded_postgres
 from booking_server.db.engine import build_engine, database_is_reachable
 from booking_server.db.group_locks import AdvisoryGroupLocks
@@ -21,11 +23,13 @@ from booking_server.jobs.certificate_sweep import build_certificate_sweep
 from booking_server.jobs.periodic import PeriodicJob
 from booking_server.jobs.promotion import build_promoter, build_promotion_sweep
 from booking_server.jobs.reconciler import build_reconciler
+from booking_server.jobs.watch_retention import build_watch_retention
 from booking_server.logging_setup import configure_logging
 from booking_server.rpc.booking_servicer import BookingServicer
 from booking_server.rpc.directory_adapter import GrpcTrainerDirectory
 from booking_server.rpc.health import HealthMonitor
 from booking_server.rpc.server import BuiltServer, build_internal_directory_server, build_public_server
+from booking_server.rpc.stream_limits import StreamLimits
 from booking_server.rpc.trainer_directory_servicer import TrainerDirectoryServicer
 from booking_server.services.assign_trainer import AssignTrainer
 from booking_server.services.cancel_purchase import CancelPurchase
@@ -42,6 +46,7 @@ from booking_server.services.sync_sessions import SyncSessions
 from booking_server.services.trainer_schedule import TrainerSchedule
 from booking_server.services.trainers import TrainerService
 from booking_server.services.unit_of_work import UnitOfWork
+from booking_server.services.watch_changes import WatchChanges, WatchSettings
 from booking_server.services.zones import ZoneService
 
 log = structlog.get_logger(__name__)
@@ -72,6 +77,8 @@ class Application:
     internal: BuiltServer | None
     health: HealthMonitor
     directory_target: str
+    # Wake-ups of the watch streams; closing it ends them (UNAVAILABLE).
+    listener: ChangeListener
     # Background loops (sync reconciler, certificate sweep); each is off when its interval is 0.
     jobs: tuple[PeriodicJob, ...] = ()
     stopped: threading.Event = field(default_factory=threading.Event)
@@ -79,6 +86,7 @@ class Application:
     def start(self) -> None:
         if self.internal is not None:
             self.internal.server.start()
+        self.listener.start()
         self.public.server.start()
         self.health.start()
         for job in self.jobs:
@@ -94,7 +102,11 @@ class Application:
         self.health.shutdown()
         for job in self.jobs:
             job.stop()
-        self.public.server.stop(self.settings.shutdown_grace_seconds).wait()
+        drained = self.public.server.stop(self.settings.shutdown_grace_seconds)  # refuses new RPCs now
+        # Open watch streams never finish by themselves: end them (UNAVAILABLE, product 6) so
+        # the drain takes moments, not the whole grace period.
+        self.listener.close()
+        drained.wait()
         if self.internal is not None:
             self.internal.server.stop(1.0).wait()
         close_channel(self.directory_target)
@@ -152,6 +164,20 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         sync=sync_sessions,
         group_locks=AdvisoryGroupLocks(engine),
     )
+    listener = ChangeListener(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+    retention = timedelta(hours=settings.watch_retention_hours)
+    watch_changes = WatchChanges(
+        uow_factory,
+        wakeups=listener,
+        settings=WatchSettings(
+            retention=retention,
+            heartbeat_seconds=settings.watch_heartbeat_seconds,
+            send_timeout_seconds=settings.watch_send_timeout_seconds,
+        ),
+    )
+    stream_limits = StreamLimits(
+        total=settings.watch_max_streams, per_caller=settings.watch_max_streams_per_caller
+    )
     booking_servicer = BookingServicer(
         zones=zones,
         assign_trainer=AssignTrainer(
@@ -172,6 +198,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         complete_session=CompleteSession(uow_factory, issuer=issuer),
         issue_certificates=issuer,
         certificate_queries=CertificateQueries(uow_factory),
+        watch_changes=watch_changes,
+        stream_limits=stream_limits,
     )
     health = HealthMonitor(lambda: _probe(engine), interval_seconds=settings.health_poll_seconds)
     public = build_public_server(
@@ -179,9 +207,11 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         booking=booking_servicer,
         directory=directory_servicer,
         health_servicer=health.servicer,
-        # One worker per pooled connection, plus headroom for health and reflection calls.
-        max_workers=settings.db_pool_size + 4,
-        max_concurrent_rpcs=settings.max_concurrent_rpcs,
+        # One worker per pooled connection, plus headroom for health and reflection calls, plus
+        # one per watch stream (each holds its worker while open, and no connection while idle):
+        # however many streams are open, unary calls keep their workers (docs/watch.md).
+        max_workers=settings.db_pool_size + 4 + settings.watch_max_streams,
+        max_concurrent_rpcs=settings.max_concurrent_rpcs + settings.watch_max_streams,
     )
     return Application(
         settings=settings,
@@ -190,10 +220,14 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         internal=internal,
         health=health,
         directory_target=target,
+        listener=listener,
         jobs=(
             build_reconciler(sync_sessions, interval_seconds=settings.reconciler_interval_seconds),
             build_certificate_sweep(issuer, interval_seconds=settings.certificate_sweep_interval_seconds),
             build_promoter(promote, uow_factory, poll_seconds=settings.promotion_poll_seconds),
             build_promotion_sweep(promote, interval_seconds=settings.promotion_interval_seconds),
+            build_watch_retention(
+                uow_factory, retention=retention, interval_seconds=settings.watch_cleanup_interval_seconds
+            ),
         ),
     )

@@ -33,6 +33,8 @@ def app_server(engine: Engine) -> Iterator[Application]:
         # runs its own server with the promoter on.
         promotion_interval_seconds=0.0,
         promotion_poll_seconds=0.0,
+        # Short, so that the watch tests see heartbeats on a quiet stream quickly.
+        watch_heartbeat_seconds=0.5,
     )
     app = build_application(settings, engine=engine)
     app.start()

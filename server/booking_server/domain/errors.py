@@ -65,6 +65,10 @@ class UnavailableError(DomainError):
     """A dependency is down (DATABASE_UNAVAILABLE); the caller may retry."""
 
 
+class ResourceExhaustedError(DomainError):
+    """A bounded resource is used up (too many open watch streams, a watcher too slow); retry later."""
+
+
 def require_no_violations(violations: list[FieldViolation]) -> None:
     """Raise one InvalidRequestError with all violations, if there are any."""
     if violations:

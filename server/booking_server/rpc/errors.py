@@ -13,6 +13,7 @@ from booking_server.domain.errors import (
     FailedPreconditionError,
     InvalidRequestError,
     NotFoundError,
+    ResourceExhaustedError,
     UnavailableError,
 )
 
@@ -27,6 +28,7 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], grpc.StatusCode], ...] = (
     (FailedPreconditionError, grpc.StatusCode.FAILED_PRECONDITION),
     (ConflictError, grpc.StatusCode.ABORTED),
     (UnavailableError, grpc.StatusCode.UNAVAILABLE),
+    (ResourceExhaustedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
 )
 
 
