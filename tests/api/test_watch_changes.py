@@ -54,7 +54,9 @@ def test_every_kind_of_change_produces_exactly_its_documented_events_in_commit_o
     # Time off, then removing it: the same slot blocked, then released.
     day = future_date(90)
     block = world.booking.BlockTrainerTime(
-        pb.BlockTrainerTimeRequest(trainer_id=first, date=day, start_time="09:00", duration_minutes=60, reason="x")
+        pb.BlockTrainerTimeRequest(
+            trainer_id=first, date=day, start_time="09:00", duration_minutes=60, reason="x"
+        )
     )
     [blocked] = slots.take(1)
     assert (blocked.type, blocked.slot.slot_id, blocked.slot.reason) == (BLOCKED, block.slot.slot_id, "x")

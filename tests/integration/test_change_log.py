@@ -89,7 +89,10 @@ def test_a_reader_following_concurrent_writers_misses_nothing_and_never_goes_bac
             w.result()
     with engine.connect() as conn:
         logged = conn.execute(
-            text("SELECT position FROM watch_changes WHERE trainer_id = ANY(CAST(:t AS uuid[])) ORDER BY position"),
+            text(
+                "SELECT position FROM watch_changes WHERE trainer_id = ANY(CAST(:t AS uuid[])) "
+                "ORDER BY position"
+            ),
             {"t": trainers},
         ).scalars()
         all_positions = list(logged)

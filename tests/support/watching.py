@@ -89,9 +89,8 @@ def watch_schedule(
 def watch_purchases(
     booking: booking_service_pb2_grpc.BookingServiceStub, zone_id: str, resume_token: str = ""
 ) -> Watcher:
-    watcher = Watcher(
-        booking.WatchPurchaseChanges(pb.WatchPurchaseChangesRequest(zone_id=zone_id, resume_token=resume_token))
-    )
+    request = pb.WatchPurchaseChangesRequest(zone_id=zone_id, resume_token=resume_token)
+    watcher = Watcher(booking.WatchPurchaseChanges(request))
     if not resume_token:
         watcher.take(1, heartbeats=True)
     return watcher
