@@ -5,9 +5,11 @@ from booking_client.circuit_breaker import BreakerState, CircuitBreaker
 from booking_client.directory import MAX_BATCH_SIZE, TrainerDirectoryClient
 from booking_client.errors import DirectoryNotFoundError, DirectoryUnavailableError
 from booking_client.ttl_cache import TtlCache
+from booking_client.watch import Backoff, watch_purchase_changes, watch_schedule_changes, watch_with_resume
 
 __all__ = [
     "MAX_BATCH_SIZE",
+    "Backoff",
     "BreakerState",
     "CircuitBreaker",
     "DirectoryNotFoundError",
@@ -17,4 +19,7 @@ __all__ = [
     "close_all_channels",
     "close_channel",
     "get_channel",
+    "watch_purchase_changes",
+    "watch_schedule_changes",
+    "watch_with_resume",
 ]
