@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -36,22 +36,21 @@ class Watcher:
             self.ended.set()
 
     def take(self, count: int, *, timeout_seconds: float = 15.0, heartbeats: bool = False) -> list[Any]:
-        """The next `count` changes (heartbeats skipped unless asked for); fails on a timeout."""
+        """The next `count` changes (heartbeats skipped unless asked for); fails on a timeout, or at
+        once when the stream ended (with its error in the message)."""
         taken: list[Any] = []
+        deadline = time.monotonic() + timeout_seconds
         while len(taken) < count:
             try:
-                change = self._changes.get(timeout=timeout_seconds)
+                change = self._changes.get(timeout=0.1)
             except queue.Empty:
-                raise AssertionError(f"got {len(taken)} of {count} changes: {taken}") from None
+                if self.ended.is_set() and self._changes.empty():
+                    raise AssertionError(f"stream ended ({self.error}): {len(taken)}/{count}") from None
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"got {len(taken)} of {count} changes: {taken}") from None
+                continue
             if heartbeats or change.type != HEARTBEAT:
                 taken.append(change)
-        return taken
-
-    def take_until(self, done: Callable[[list[Any]], bool], *, timeout_seconds: float = 30.0) -> list[Any]:
-        """Changes (heartbeats skipped) until `done(changes so far)` holds."""
-        taken: list[Any] = []
-        while not done(taken):
-            taken.extend(self.take(1, timeout_seconds=timeout_seconds))
         return taken
 
     def nothing_more(self, *, within_seconds: float = 1.0) -> list[Any]:

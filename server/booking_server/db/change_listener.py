@@ -62,7 +62,7 @@ class ChangeListener:
         if self._thread is not None:
             self._thread.join(timeout_seconds)
 
-    def _wake(self) -> None:
+    def wake_all(self) -> None:
         with self._condition:
             self._generation += 1
             self._condition.notify_all()
@@ -73,15 +73,15 @@ class ChangeListener:
                 self._listen()
             except Exception as exc:  # noqa: BLE001 - a lost connection is retried; streams poll meanwhile
                 log.warning("change_listener_disconnected", **failure_fields(exc))
-            self._wake()
+            self.wake_all()
             self._stopped.wait(self._retry_seconds)
 
     def _listen(self) -> None:
         with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
             log.info("change_listener_connected")
-            self._wake()  # re-read after (re)connecting: changes may have committed meanwhile
+            self.wake_all()  # re-read after (re)connecting: changes may have committed meanwhile
             while not self._stopped.is_set():
                 # Wakes at least once a second to notice close(); several NOTIFYs make one wake-up.
                 if any(True for _ in conn.notifies(timeout=1.0, stop_after=1)):
-                    self._wake()
+                    self.wake_all()

@@ -20,8 +20,11 @@ class WatchRpcs:
         self, request: pb.WatchScheduleChangesRequest, context: grpc.ServicerContext
     ) -> Iterator[pb.WatchScheduleChangesResponse]:
         with self.stream_limits.hold(caller_of(context)):
+            context.add_callback(self.watch_changes.wake_watchers)  # a cancel ends the wait at once
             events = self.watch_changes.schedule(
-                trainer_ids=list(request.trainer_ids), resume_token=request.resume_token
+                trainer_ids=list(request.trainer_ids),
+                resume_token=request.resume_token,
+                is_active=context.is_active,
             )
             for event in events:
                 yield schedule_change_to_proto(event)
@@ -30,6 +33,9 @@ class WatchRpcs:
         self, request: pb.WatchPurchaseChangesRequest, context: grpc.ServicerContext
     ) -> Iterator[pb.WatchPurchaseChangesResponse]:
         with self.stream_limits.hold(caller_of(context)):
-            events = self.watch_changes.purchases(zone_id=request.zone_id, resume_token=request.resume_token)
+            context.add_callback(self.watch_changes.wake_watchers)
+            events = self.watch_changes.purchases(
+                zone_id=request.zone_id, resume_token=request.resume_token, is_active=context.is_active
+            )
             for event in events:
                 yield purchase_change_to_proto(event)

@@ -75,7 +75,13 @@ class WatchChanges:
         self._now = now
         self._tokens: ResumeTokens | None = None
 
-    def schedule(self, *, trainer_ids: Sequence[str], resume_token: str) -> Iterator[WatchEvent[TrainerSlot]]:
+    def wake_watchers(self) -> None:
+        """A stream ended from outside (its caller cancelled): wake the waiting ones to notice."""
+        self._wakeups.wake_all()
+
+    def schedule(
+        self, *, trainer_ids: Sequence[str], resume_token: str, is_active: Callable[[], bool]
+    ) -> Iterator[WatchEvent[TrainerSlot]]:
         violations: list[FieldViolation] = []
         if len(trainer_ids) > MAX_WATCHED_TRAINERS:
             violations.append(FieldViolation("trainer_ids", f"at most {MAX_WATCHED_TRAINERS} trainers"))
@@ -88,9 +94,11 @@ class WatchChanges:
         def read(uow: UnitOfWork, after: int) -> ChangePage[TrainerSlot]:
             return uow.changes.schedule_changes(after, trainer_ids=ids, limit=PAGE_SIZE)
 
-        return self._follow(start, read, heartbeat_first=not resume_token)
+        return self._follow(start, read, heartbeat_first=not resume_token, is_active=is_active)
 
-    def purchases(self, *, zone_id: str, resume_token: str) -> Iterator[WatchEvent[StoredPurchase]]:
+    def purchases(
+        self, *, zone_id: str, resume_token: str, is_active: Callable[[], bool]
+    ) -> Iterator[WatchEvent[StoredPurchase]]:
         violations: list[FieldViolation] = []
         if zone_id:
             validate_uuid_field(zone_id, "zone_id", violations)
@@ -101,7 +109,7 @@ class WatchChanges:
         def read(uow: UnitOfWork, after: int) -> ChangePage[StoredPurchase]:
             return uow.changes.purchase_changes(after, zone_id=zone, limit=PAGE_SIZE)
 
-        return self._follow(start, read, heartbeat_first=not resume_token)
+        return self._follow(start, read, heartbeat_first=not resume_token, is_active=is_active)
 
     def _token_codec(self) -> ResumeTokens:
         if self._tokens is None:
@@ -131,13 +139,19 @@ class WatchChanges:
         return WatchEvent(kind=ChangeKind.HEARTBEAT, resume_token=token, commit_time=None, subject=None)
 
     def _follow(
-        self, position: int, read: Callable[[UnitOfWork, int], ChangePage[T]], *, heartbeat_first: bool
+        self,
+        position: int,
+        read: Callable[[UnitOfWork, int], ChangePage[T]],
+        *,
+        heartbeat_first: bool,
+        is_active: Callable[[], bool],
     ) -> Iterator[WatchEvent[T]]:
+        """Changes after `position`, then heartbeats and new changes, until the caller goes away."""
         tokens = self._token_codec()
         if heartbeat_first:
             yield self._heartbeat(position)
         last_sent = time.monotonic()
-        while True:
+        while is_active():
             if self._wakeups.closing:
                 raise UnavailableError(
                     "the server is shutting down; resume elsewhere", reason="SHUTTING_DOWN"

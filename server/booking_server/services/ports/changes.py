@@ -58,3 +58,7 @@ class ChangeWakeups(Protocol):
     def wait(self, seen_generation: int, timeout_seconds: float) -> None:
         """Return when the generation moved past `seen_generation`, on closing, or on timeout."""
         ...
+
+    def wake_all(self) -> None:
+        """Move the generation: every waiting stream re-reads (and sees whether it was cancelled)."""
+        ...
