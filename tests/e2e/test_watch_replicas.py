@@ -15,7 +15,7 @@ from booking.v1 import booking_service_pb2 as pb
 from booking.v1 import booking_service_pb2_grpc, trainer_directory_pb2_grpc
 from booking_client import watch_schedule_changes
 
-from tests.e2e.conftest import Stubs
+from tests.e2e.conftest import Stubs, replica_env
 from tests.support.processes import ServerProcess, serving
 from tests.support.watching import Watcher, watch_schedule
 from tests.support.world import World, new_id
@@ -30,12 +30,7 @@ GRACE_SECONDS = 5.0
 def watch_replicas(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    env = {
-        "BOOKING_DATABASE_URL": database_url,
-        "BOOKING_PROMOTION_INTERVAL_SECONDS": "0",
-        "BOOKING_PROMOTION_POLL_SECONDS": "0",
-        "BOOKING_WATCH_HEARTBEAT_SECONDS": HEARTBEAT_SECONDS,
-    }
+    env = replica_env(database_url, BOOKING_WATCH_HEARTBEAT_SECONDS=HEARTBEAT_SECONDS)
     log_dir = tmp_path_factory.mktemp("watch")
     with serving(env, log_dir=log_dir, name="a") as first, serving(env, log_dir=log_dir, name="b") as second:
         yield first, second
@@ -135,13 +130,11 @@ def test_sigterm_ends_open_streams_with_unavailable_and_exits_0_within_the_grace
     tmp_path_factory: pytest.TempPathFactory,
     watch_stubs: Stubs,
 ) -> None:
-    env = {
-        "BOOKING_DATABASE_URL": database_url,
-        "BOOKING_PROMOTION_INTERVAL_SECONDS": "0",
-        "BOOKING_PROMOTION_POLL_SECONDS": "0",
-        "BOOKING_WATCH_HEARTBEAT_SECONDS": HEARTBEAT_SECONDS,
-        "BOOKING_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS),
-    }
+    env = replica_env(
+        database_url,
+        BOOKING_WATCH_HEARTBEAT_SECONDS=HEARTBEAT_SECONDS,
+        BOOKING_SHUTDOWN_GRACE_SECONDS=str(GRACE_SECONDS),
+    )
     trainer_id = new_id()
     day = date.today() + timedelta(days=500)
     with serving(env, log_dir=tmp_path_factory.mktemp("sigterm"), name="c") as third:

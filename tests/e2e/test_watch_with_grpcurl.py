@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import replica_env
 from tests.support.factories import fresh_id
 from tests.support.processes import GRPCURL, ServerProcess, grpcurl_json, serving
 
@@ -21,12 +22,7 @@ CALL = "booking.v1.BookingService/"
 
 @pytest.fixture(scope="module")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    env = {
-        "BOOKING_DATABASE_URL": database_url,
-        "BOOKING_PROMOTION_INTERVAL_SECONDS": "0",
-        "BOOKING_PROMOTION_POLL_SECONDS": "0",
-        "BOOKING_WATCH_HEARTBEAT_SECONDS": "2",
-    }
+    env = replica_env(database_url, BOOKING_WATCH_HEARTBEAT_SECONDS="2")
     with serving(env, log_dir=tmp_path_factory.mktemp("grpcurl-watch")) as running:
         yield running
 
