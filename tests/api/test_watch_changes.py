@@ -196,3 +196,26 @@ def test_malformed_filters_are_invalid_argument_on_their_field(world: World) -> 
 
     assert set(refused(lambda: next(schedule)).violations) == {"trainer_ids[0]"}
     assert set(refused(lambda: next(purchases)).violations) == {"zone_id"}
+
+
+def test_answers_that_change_nothing_produce_no_events(world: World) -> None:
+    trainer_id = world.add_trainer()
+    slots = watch_schedule(world.booking, [trainer_id])
+    purchases = watch_purchases(world.booking, "")  # every zone: an answer with no zone would show too
+    request = world.request()
+
+    dry_run = world.booking.AutoAssignTrainer(world.request(validate_only=True))
+    invalid = world.booking.AutoAssignTrainer(world.request(total_sessions=7))
+    first = world.booking.AutoAssignTrainer(request)
+    replay = world.booking.AutoAssignTrainer(request)
+
+    assert dry_run.purchase.status == common.PURCHASE_STATUS_ASSIGNED
+    assert invalid.purchase.status == common.PURCHASE_STATUS_INVALID_PURCHASE
+    assert replay.purchase == first.purchase
+    [change] = purchases.take(1)
+    assert change.purchase.purchase_id == first.purchase.purchase_id
+    assert {c.slot.purchase_id for c in slots.take(10)} == {first.purchase.purchase_id}
+    assert slots.nothing_more() == []
+    assert purchases.nothing_more() == []
+    slots.close()
+    purchases.close()
