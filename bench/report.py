@@ -89,6 +89,7 @@ def _performance_targets(results: Results) -> list[Target]:
     dry = _phase(results, "main", "dry_run")
     dry_single = _phase(results, "main", "dry_single")
     suggest = _phase(results, "main", "suggest_single")
+    watch = _get(_phase(results, "main", "watch"), "watch")
     callers = _get(main, "callers")
     floor_tps = _fmt(_get(floors, "pgbench_multi", "tps"))
     floor_latency = _fmt(_get(floors, "pgbench_single", "latency_avg_ms"))
@@ -129,6 +130,14 @@ def _performance_targets(results: Results) -> list[Target]:
             3.0,
             True,
             f"dry {_fmt(dry_rate)} calls/s vs real {_fmt(real_rate)} calls/s",
+        ),
+        Target(
+            "watch event p99, commit to a watcher on the other replica, under assignment load <= 1000 ms",
+            _get(watch, "latency_ms", "p99"),
+            1000.0,
+            False,
+            f"p50 {_fmt(_get(watch, 'latency_ms', 'p50'))} ms,"
+            f" p99 {_fmt(_get(watch, 'latency_ms', 'p99'))} ms over {_get(watch, 'events')} events",
         ),
     ]
 

@@ -29,7 +29,7 @@ from typing import Any
 import grpc
 from booking_server.config import load_settings
 
-from bench import checks, floors, profiling, report, service, workload
+from bench import checks, floors, profiling, report, service, watch_latency, workload
 from bench.pg import EmbeddedPostgres
 from bench.world import WorldSpec, build_world, seed_world
 from tools import credentials
@@ -50,6 +50,9 @@ class Phase:
     # "jwt": against a second server on the same database in BOOKING_AUTH_MODE=jwt (no TLS), every
     # call with a bearer token: the cost of verifying tokens, next to "main" in auth mode none.
     auth: str = "none"
+    # Assignments against this world's server while a watcher on a second replica measures the
+    # event latency from commit to arrival (bench/watch_latency.py).
+    watch: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ def build_plan(args: argparse.Namespace) -> Plan:
                 Phase("main", args.callers or 4, args.seconds or 3.0, profiled=args.profile),
                 Phase("main_jwt", 2, 1.0, auth="jwt"),
                 Phase("suggest_single", 1, 1.0, suggest=True),
+                Phase("watch", 2, 2.0, watch=True),
             ),
             scale_trainers=(), scale_phases=(), floors=False, pgbench_seconds=0, pgbench_single_seconds=0,
             grpc_floor_seconds=0, warmup=0.5, **common,
@@ -104,6 +108,8 @@ def build_plan(args: argparse.Namespace) -> Plan:
         # SuggestAlternatives against a dry run, both at 1 caller: the cost of one call each.
         Phase("dry_single", 1, 5.0, validate_only=True),
         Phase("suggest_single", 1, 5.0, suggest=True),
+        # Last: it starts a second replica, whose own background work must not touch the others.
+        Phase("watch", callers, 10.0, watch=True),
     )
     return Plan(
         mode="full", zones=args.zones or 50, trainers=args.trainers or 2000, phases=phases,
@@ -280,9 +286,12 @@ class WorldRun:
                 continue
             profiler = self._attach_profiler(server, phase)
             with self._step(f"{phase.name} ({phase.callers} callers, {phase.seconds:g} s)"):
-                result = run_driver(
-                    server.target, world_file, phase, seed=seed, warmup=self.plan.warmup, pids=pids
-                )
+                with self._watching(phase) as watched:
+                    result = run_driver(
+                        server.target, world_file, phase, seed=seed, warmup=self.plan.warmup, pids=pids
+                    )
+                if watched:
+                    result["watch"] = watched
             result["profiled"] = profiler is not None
             self.record["phases"][phase.name] = result
             if profiler is not None:
@@ -322,6 +331,25 @@ class WorldRun:
             result_exit = server.stop()
         result.update(profiled=False, auth="jwt", server_exit_code=result_exit)
         return result
+    @contextmanager
+    def _watching(self, phase: Phase) -> Iterator[dict[str, Any]]:
+        """For a watch phase: a second replica on this world's database, and a watcher on it."""
+        summary: dict[str, Any] = {}
+        if not phase.watch:
+            yield summary
+            return
+        log_path = self.log_path.with_name(self.log_path.name.replace("-server-", "-replica-"))
+        replica = service.start_service(self.pg.service_url(self.database), log_path, self.plan.cache_ttl)
+        try:
+            watcher = watch_latency.WatchLatency(replica.target)
+            watcher.start()
+            yield summary
+            summary.update(watcher.stop())
+            replica.check_alive()
+        finally:
+            summary["replica_exit_code"] = replica.stop()
+            if log_path.exists() and log_path.stat().st_size == 0:
+                log_path.unlink()
 
     def _attach_profiler(self, server: service.RunningService, phase: Phase) -> profiling.Profiler | None:
         if not phase.profiled:

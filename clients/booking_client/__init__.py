@@ -9,9 +9,11 @@ from booking_client.errors import (
     DirectoryUnavailableError,
 )
 from booking_client.ttl_cache import TtlCache
+from booking_client.watch import Backoff, watch_purchase_changes, watch_schedule_changes, watch_with_resume
 
 __all__ = [
     "MAX_BATCH_SIZE",
+    "Backoff",
     "BreakerState",
     "CallerDeadlineExceededError",
     "CircuitBreaker",
@@ -22,4 +24,7 @@ __all__ = [
     "close_all_channels",
     "close_channel",
     "get_channel",
+    "watch_purchase_changes",
+    "watch_schedule_changes",
+    "watch_with_resume",
 ]

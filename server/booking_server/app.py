@@ -6,6 +6,7 @@ import secrets
 import signal
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -17,6 +18,7 @@ from sqlalchemy import Engine
 
 from booking_server.config import ConfigError, Settings
 from booking_server.db.backlog import read_backlog
+from booking_server.db.change_listener import ChangeListener
 from booking_server.db.embedded import start_embedded_postgres
 from booking_server.db.engine import build_engine, database_is_reachable
 from booking_server.db.group_locks import AdvisoryGroupLocks
@@ -26,6 +28,7 @@ from booking_server.jobs.certificate_sweep import build_certificate_sweep
 from booking_server.jobs.periodic import PeriodicJob
 from booking_server.jobs.promotion import build_promoter, build_promotion_sweep
 from booking_server.jobs.reconciler import build_reconciler
+from booking_server.jobs.watch_retention import build_watch_retention
 from booking_server.logging_setup import configure_logging
 from booking_server.metrics import Metrics
 from booking_server.rpc.auth import (
@@ -49,6 +52,7 @@ from booking_server.rpc.server import (
     build_public_server,
     server_credentials,
 )
+from booking_server.rpc.stream_limits import StreamLimits
 from booking_server.rpc.trainer_directory_servicer import TrainerDirectoryServicer
 from booking_server.rpc.watched_file import RELOAD_INTERVAL_SECONDS, WatchedFile
 from booking_server.services.assign_trainer import AssignTrainer
@@ -66,6 +70,7 @@ from booking_server.services.sync_sessions import SyncSessions
 from booking_server.services.trainer_schedule import TrainerSchedule
 from booking_server.services.trainers import TrainerService
 from booking_server.services.unit_of_work import UnitOfWork
+from booking_server.services.watch_changes import WatchChanges, WatchSettings
 from booking_server.services.zones import ZoneService
 
 log = structlog.get_logger(__name__)
@@ -107,6 +112,8 @@ class Application:
     health: HealthMonitor
     directory_target: str
     metrics: Metrics
+    # Wake-ups of the watch streams; closing it ends them (UNAVAILABLE).
+    listener: ChangeListener
     # Plaintext health for probes that cannot do TLS (BOOKING_HEALTH_LISTEN_ADDR).
     health_server: BuiltServer | None = None
     # Background loops (sync reconciler, certificate sweep); each is off when its interval is 0.
@@ -117,6 +124,7 @@ class Application:
     def start(self) -> None:
         if self.internal is not None:
             self.internal.server.start()
+        self.listener.start()
         self.public.server.start()
         if self.health_server is not None:
             self.health_server.server.start()
@@ -136,7 +144,11 @@ class Application:
         self.health.shutdown()
         for job in self.jobs:
             job.stop()
-        self.public.server.stop(self.settings.shutdown_grace_seconds).wait()
+        drained = self.public.server.stop(self.settings.shutdown_grace_seconds)  # refuses new RPCs now
+        # Open watch streams never finish by themselves: end them (UNAVAILABLE, product 6) so
+        # the drain takes moments, not the whole grace period.
+        self.listener.close()
+        drained.wait()
         if self.internal is not None:
             self.internal.server.stop(1.0).wait()
         if self.health_server is not None:
@@ -211,6 +223,20 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         group_locks=AdvisoryGroupLocks(engine),
         on_promoted=metrics.promotions.inc,
     )
+    listener = ChangeListener(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+    retention = timedelta(hours=settings.watch_retention_hours)
+    watch_changes = WatchChanges(
+        uow_factory,
+        wakeups=listener,
+        settings=WatchSettings(
+            retention=retention,
+            heartbeat_seconds=settings.watch_heartbeat_seconds,
+            send_timeout_seconds=settings.watch_send_timeout_seconds,
+        ),
+    )
+    stream_limits = StreamLimits(
+        total=settings.watch_max_streams, per_caller=settings.watch_max_streams_per_caller
+    )
     booking_servicer = BookingServicer(
         zones=zones,
         assign_trainer=AssignTrainer(
@@ -232,6 +258,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         issue_certificates=issuer,
         certificate_queries=CertificateQueries(uow_factory),
         metrics=metrics,
+        watch_changes=watch_changes,
+        stream_limits=stream_limits,
     )
     metrics.breaker_open.set_function(lambda: float(directory_client.breaker.state == "open"))
     metrics.pool_in_use.set_function(lambda: float(getattr(engine.pool, "checkedout", lambda: 0)()))
@@ -242,9 +270,11 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         booking=booking_servicer,
         directory=directory_servicer,
         health_servicer=health.servicer,
-        # One worker per pooled connection, plus headroom for health and reflection calls.
-        max_workers=settings.db_pool_size + 4,
-        max_concurrent_rpcs=settings.max_concurrent_rpcs,
+        # One worker per pooled connection, plus headroom for health and reflection calls, plus
+        # one per watch stream (each holds its worker while open, and no connection while idle):
+        # however many streams are open, unary calls keep their workers (docs/watch.md).
+        max_workers=settings.db_pool_size + 4 + settings.watch_max_streams,
+        max_concurrent_rpcs=settings.max_concurrent_rpcs + settings.watch_max_streams,
         gates=_gates(settings, metrics, authenticator),
         credentials=_credentials(settings),
     )
@@ -261,6 +291,7 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
             if settings.health_listen_addr
             else None
         ),
+        listener=listener,
         jobs=(
             *(_reload_job(w) for w in watched),
             _backlog_job(engine, metrics, enabled=bool(settings.metrics_addr)),
@@ -268,6 +299,9 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
             build_certificate_sweep(issuer, interval_seconds=settings.certificate_sweep_interval_seconds),
             build_promoter(promote, uow_factory, poll_seconds=settings.promotion_poll_seconds),
             build_promotion_sweep(promote, interval_seconds=settings.promotion_interval_seconds),
+            build_watch_retention(
+                uow_factory, retention=retention, interval_seconds=settings.watch_cleanup_interval_seconds
+            ),
         ),
     )
 

@@ -52,6 +52,12 @@ class Settings:
     certificate_sweep_interval_seconds: float
     promotion_interval_seconds: float
     promotion_poll_seconds: float
+    watch_retention_hours: float
+    watch_heartbeat_seconds: float
+    watch_max_streams: int
+    watch_max_streams_per_caller: int
+    watch_send_timeout_seconds: float
+    watch_cleanup_interval_seconds: float
 
     @property
     def zone(self) -> ZoneInfo:
@@ -273,6 +279,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # How often the promoter looks for new triggers: a freeing change is acted on within
         # about this long (product 5 asks for 5 s).
         promotion_poll_seconds=_float(env, "BOOKING_PROMOTION_POLL_SECONDS", 1.0),
+        # Watch streams (product 6, docs/watch.md).
+        watch_retention_hours=_float(env, "BOOKING_WATCH_RETENTION_HOURS", 24.0),
+        watch_heartbeat_seconds=_heartbeat_seconds(env),
+        watch_max_streams=_int(env, "BOOKING_WATCH_MAX_STREAMS", 32, minimum=1),
+        watch_max_streams_per_caller=_int(env, "BOOKING_WATCH_MAX_STREAMS_PER_CALLER", 8, minimum=1),
+        watch_send_timeout_seconds=_float(env, "BOOKING_WATCH_SEND_TIMEOUT_SECONDS", 30.0),
+        watch_cleanup_interval_seconds=_float(env, "BOOKING_WATCH_CLEANUP_INTERVAL_SECONDS", 300.0),
     )
     _check_auth(settings)
     return settings
+
+
+def _heartbeat_seconds(env: Mapping[str, str]) -> float:
+    """Product 6 promises a heartbeat at least every 15 s on a quiet stream."""
+    name = "BOOKING_WATCH_HEARTBEAT_SECONDS"
+    value = _float(env, name, 10.0)
+    if not 0 < value <= 15:
+        raise ConfigError(f"{name} must be > 0 and <= 15, got {value}")
+    return value

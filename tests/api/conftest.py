@@ -25,8 +25,9 @@ from tools.credentials import load_jwt_key, make_all
 @pytest.fixture(scope="session")
 def app_server(engine: Engine) -> Iterator[Application]:
     # Promotion off (running_app): a promotion would change what other tests assert;
-    # tests/api/test_promotion.py runs its own server with the promoter on.
-    with running_app(engine, {}) as app:
+    # tests/api/test_promotion.py runs its own server with the promoter on. Heartbeats short, so
+    # that the watch tests see them on a quiet stream quickly.
+    with running_app(engine, {"BOOKING_WATCH_HEARTBEAT_SECONDS": "0.5"}) as app:
         yield app
 
 

@@ -62,6 +62,18 @@ def fresh_engine(empty_database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+def replica_env(database_url: str, **extra: str) -> dict[str, str]:
+    """A `serve` replica's environment on the shared test database, promotion off: the races these
+    modules run must not be joined by promotions of the purchases they leave waiting
+    (tests/e2e/test_promotion_replicas.py runs it on purpose)."""
+    return {
+        "BOOKING_DATABASE_URL": database_url,
+        "BOOKING_PROMOTION_INTERVAL_SECONDS": "0",
+        "BOOKING_PROMOTION_POLL_SECONDS": "0",
+        **extra,
+    }
+
+
 Stubs = tuple[booking_service_pb2_grpc.BookingServiceStub, booking_service_pb2_grpc.BookingServiceStub]
 
 
@@ -70,13 +82,7 @@ def replicas(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Two `booking-service serve` replicas sharing the test database, for one test module."""
-    # Promotion off: the races these modules run must not be joined by promotions of the
-    # purchases they leave waiting (tests/e2e/test_promotion_replicas.py runs it on purpose).
-    env = {
-        "BOOKING_DATABASE_URL": database_url,
-        "BOOKING_PROMOTION_INTERVAL_SECONDS": "0",
-        "BOOKING_PROMOTION_POLL_SECONDS": "0",
-    }
+    env = replica_env(database_url)
     log_dir = tmp_path_factory.mktemp("replicas")
     with serving(env, log_dir=log_dir, name="a") as first, serving(env, log_dir=log_dir, name="b") as second:
         yield first, second

@@ -131,3 +131,14 @@ def test_every_generated_request_passes_the_purchase_rules() -> None:
             assert request.total_sessions % 2 == 0
         assert request.total_sessions in {10, 20, 30}
         assert "06:00" <= request.preferred_time_slot <= "20:00"
+
+
+@pytest.mark.slow
+def test_smoke_run_measures_watch_latency_on_a_second_replica(smoke_results: dict[str, Any]) -> None:
+    (world,) = smoke_results["worlds"]
+    watch = world["phases"]["watch"]["watch"]
+    assert watch["error"] is None
+    assert watch["events"] >= 1
+    assert watch["latency_ms"]["p50"] is not None
+    assert watch["latency_ms"]["p99"] >= watch["latency_ms"]["p50"]
+    assert watch["replica_exit_code"] == 0

@@ -44,5 +44,5 @@ def test_each_rpc_names_the_role_the_server_requires() -> None:
     for full_method, role in REQUIRED_ROLE.items():
         method = full_method.rsplit("/", 1)[1]
         rows = [line for line in API_MD.splitlines() if line.startswith(f"| `{method}` |")]
-        if rows:  # the Watch RPCs have a row in the table before they exist in the protos
-            assert f"| `{role}` |" in rows[0], rows[0]
+        assert rows, method
+        assert f"| `{role}` |" in rows[0], rows[0]

@@ -8,7 +8,9 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -19,6 +21,42 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _ChangeType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ChangeTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ChangeType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CHANGE_TYPE_UNSPECIFIED: _ChangeType.ValueType  # 0
+    """Not used."""
+    CHANGE_TYPE_HEARTBEAT: _ChangeType.ValueType  # 1
+    """No change: the event only carries the current resume_token (at least every 15 s when quiet)."""
+    CHANGE_TYPE_SLOT_BOOKED: _ChangeType.ValueType  # 2
+    """A slot was booked for a purchase session (an assignment, a reschedule, a substitution, a promotion)."""
+    CHANGE_TYPE_SLOT_BLOCKED: _ChangeType.ValueType  # 3
+    """A slot was blocked (time off)."""
+    CHANGE_TYPE_SLOT_RELEASED: _ChangeType.ValueType  # 4
+    """A booked or blocked slot was released (a cancel, the old interval of a move, an unblock)."""
+    CHANGE_TYPE_PURCHASE_CHANGED: _ChangeType.ValueType  # 5
+    """A purchase's status or trainer changed (assigned, waitlisted, promoted, cancelled, substituted)."""
+
+class ChangeType(_ChangeType, metaclass=_ChangeTypeEnumTypeWrapper):
+    """What a change event reports."""
+
+CHANGE_TYPE_UNSPECIFIED: ChangeType.ValueType  # 0
+"""Not used."""
+CHANGE_TYPE_HEARTBEAT: ChangeType.ValueType  # 1
+"""No change: the event only carries the current resume_token (at least every 15 s when quiet)."""
+CHANGE_TYPE_SLOT_BOOKED: ChangeType.ValueType  # 2
+"""A slot was booked for a purchase session (an assignment, a reschedule, a substitution, a promotion)."""
+CHANGE_TYPE_SLOT_BLOCKED: ChangeType.ValueType  # 3
+"""A slot was blocked (time off)."""
+CHANGE_TYPE_SLOT_RELEASED: ChangeType.ValueType  # 4
+"""A booked or blocked slot was released (a cancel, the old interval of a move, an unblock)."""
+CHANGE_TYPE_PURCHASE_CHANGED: ChangeType.ValueType  # 5
+"""A purchase's status or trainer changed (assigned, waitlisted, promoted, cancelled, substituted)."""
+Global___ChangeType: _TypeAlias = ChangeType  # noqa: Y015
 
 @_typing.final
 class AutoAssignTrainerRequest(_message.Message):
@@ -1540,3 +1578,181 @@ class SuggestAlternativesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SuggestAlternativesResponse: _TypeAlias = SuggestAlternativesResponse  # noqa: Y015
+
+@_typing.final
+class WatchScheduleChangesRequest(_message.Message):
+    """Request of WatchScheduleChanges."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRAINER_IDS_FIELD_NUMBER: _builtins.int
+    RESUME_TOKEN_FIELD_NUMBER: _builtins.int
+    resume_token: _builtins.str
+    """Continue after the event that carried this token; empty = from now."""
+    @_builtins.property
+    def trainer_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only slots of these trainers (UUIDs, at most 500); empty = every trainer."""
+
+    def __init__(
+        self,
+        *,
+        trainer_ids: _abc.Iterable[_builtins.str] | None = ...,
+        resume_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["resume_token", b"resume_token", "trainer_ids", b"trainer_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchScheduleChangesRequest: _TypeAlias = WatchScheduleChangesRequest  # noqa: Y015
+
+@_typing.final
+class WatchScheduleChangesResponse(_message.Message):
+    """One message of WatchScheduleChanges."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def change(self) -> Global___ScheduleChange:
+        """The change."""
+
+    def __init__(
+        self,
+        *,
+        change: Global___ScheduleChange | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchScheduleChangesResponse: _TypeAlias = WatchScheduleChangesResponse  # noqa: Y015
+
+@_typing.final
+class ScheduleChange(_message.Message):
+    """A slot change, or a heartbeat."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TYPE_FIELD_NUMBER: _builtins.int
+    SLOT_FIELD_NUMBER: _builtins.int
+    RESUME_TOKEN_FIELD_NUMBER: _builtins.int
+    COMMIT_TIME_FIELD_NUMBER: _builtins.int
+    type: Global___ChangeType.ValueType
+    """What happened; HEARTBEAT carries only resume_token."""
+    resume_token: _builtins.str
+    """Resume after this event with this token (opaque)."""
+    @_builtins.property
+    def slot(self) -> _common_pb2.Slot:
+        """The slot as it was booked or blocked, or as it was before it was released."""
+
+    @_builtins.property
+    def commit_time(self) -> _timestamp_pb2.Timestamp:
+        """When the change committed."""
+
+    def __init__(
+        self,
+        *,
+        type: Global___ChangeType.ValueType = ...,
+        slot: _common_pb2.Slot | None = ...,
+        resume_token: _builtins.str = ...,
+        commit_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["commit_time", b"commit_time", "slot", b"slot"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["commit_time", b"commit_time", "resume_token", b"resume_token", "slot", b"slot", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScheduleChange: _TypeAlias = ScheduleChange  # noqa: Y015
+
+@_typing.final
+class WatchPurchaseChangesRequest(_message.Message):
+    """Request of WatchPurchaseChanges."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ZONE_ID_FIELD_NUMBER: _builtins.int
+    RESUME_TOKEN_FIELD_NUMBER: _builtins.int
+    zone_id: _builtins.str
+    """Only purchases of this zone (UUID); empty = every purchase."""
+    resume_token: _builtins.str
+    """Continue after the event that carried this token; empty = from now."""
+    def __init__(
+        self,
+        *,
+        zone_id: _builtins.str = ...,
+        resume_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["resume_token", b"resume_token", "zone_id", b"zone_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchPurchaseChangesRequest: _TypeAlias = WatchPurchaseChangesRequest  # noqa: Y015
+
+@_typing.final
+class WatchPurchaseChangesResponse(_message.Message):
+    """One message of WatchPurchaseChanges."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def change(self) -> Global___PurchaseChange:
+        """The change."""
+
+    def __init__(
+        self,
+        *,
+        change: Global___PurchaseChange | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchPurchaseChangesResponse: _TypeAlias = WatchPurchaseChangesResponse  # noqa: Y015
+
+@_typing.final
+class PurchaseChange(_message.Message):
+    """A purchase change, or a heartbeat."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TYPE_FIELD_NUMBER: _builtins.int
+    PURCHASE_FIELD_NUMBER: _builtins.int
+    RESUME_TOKEN_FIELD_NUMBER: _builtins.int
+    COMMIT_TIME_FIELD_NUMBER: _builtins.int
+    type: Global___ChangeType.ValueType
+    """PURCHASE_CHANGED, or HEARTBEAT (which carries only resume_token)."""
+    resume_token: _builtins.str
+    """Resume after this event with this token (opaque)."""
+    @_builtins.property
+    def purchase(self) -> _common_pb2.Purchase:
+        """The purchase as the change left it."""
+
+    @_builtins.property
+    def commit_time(self) -> _timestamp_pb2.Timestamp:
+        """When the change committed."""
+
+    def __init__(
+        self,
+        *,
+        type: Global___ChangeType.ValueType = ...,
+        purchase: _common_pb2.Purchase | None = ...,
+        resume_token: _builtins.str = ...,
+        commit_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["commit_time", b"commit_time", "purchase", b"purchase"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["commit_time", b"commit_time", "purchase", b"purchase", "resume_token", b"resume_token", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PurchaseChange: _TypeAlias = PurchaseChange  # noqa: Y015

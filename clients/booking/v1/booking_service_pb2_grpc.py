@@ -150,6 +150,16 @@ class BookingServiceStub:
                 request_serializer=booking_dot_v1_dot_booking__service__pb2.SuggestAlternativesRequest.SerializeToString,
                 response_deserializer=booking_dot_v1_dot_booking__service__pb2.SuggestAlternativesResponse.FromString,
                 _registered_method=True)
+        self.WatchScheduleChanges = channel.unary_stream(
+                '/booking.v1.BookingService/WatchScheduleChanges',
+                request_serializer=booking_dot_v1_dot_booking__service__pb2.WatchScheduleChangesRequest.SerializeToString,
+                response_deserializer=booking_dot_v1_dot_booking__service__pb2.WatchScheduleChangesResponse.FromString,
+                _registered_method=True)
+        self.WatchPurchaseChanges = channel.unary_stream(
+                '/booking.v1.BookingService/WatchPurchaseChanges',
+                request_serializer=booking_dot_v1_dot_booking__service__pb2.WatchPurchaseChangesRequest.SerializeToString,
+                response_deserializer=booking_dot_v1_dot_booking__service__pb2.WatchPurchaseChangesResponse.FromString,
+                _registered_method=True)
 
 
 class BookingServiceServicer:
@@ -323,6 +333,23 @@ class BookingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchScheduleChanges(self, request, context):
+        """Streams slot changes (booked, blocked, released; a move is a release and a booking) in commit
+        order, from resume_token on (empty = from now, starting with a heartbeat). Never ends by itself:
+        FAILED_PRECONDITION RESUME_TOKEN_EXPIRED for a token past the retention, RESOURCE_EXHAUSTED for
+        too many streams or a watcher too slow to keep up, UNAVAILABLE on shutdown (resume elsewhere).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchPurchaseChanges(self, request, context):
+        """Streams every change of a purchase's status or trainer, in commit order, like WatchScheduleChanges.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BookingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -440,6 +467,16 @@ def add_BookingServiceServicer_to_server(servicer, server):
                     servicer.SuggestAlternatives,
                     request_deserializer=booking_dot_v1_dot_booking__service__pb2.SuggestAlternativesRequest.FromString,
                     response_serializer=booking_dot_v1_dot_booking__service__pb2.SuggestAlternativesResponse.SerializeToString,
+            ),
+            'WatchScheduleChanges': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchScheduleChanges,
+                    request_deserializer=booking_dot_v1_dot_booking__service__pb2.WatchScheduleChangesRequest.FromString,
+                    response_serializer=booking_dot_v1_dot_booking__service__pb2.WatchScheduleChangesResponse.SerializeToString,
+            ),
+            'WatchPurchaseChanges': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchPurchaseChanges,
+                    request_deserializer=booking_dot_v1_dot_booking__service__pb2.WatchPurchaseChangesRequest.FromString,
+                    response_serializer=booking_dot_v1_dot_booking__service__pb2.WatchPurchaseChangesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1064,6 +1101,60 @@ class BookingService:
             '/booking.v1.BookingService/SuggestAlternatives',
             booking_dot_v1_dot_booking__service__pb2.SuggestAlternativesRequest.SerializeToString,
             booking_dot_v1_dot_booking__service__pb2.SuggestAlternativesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchScheduleChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/booking.v1.BookingService/WatchScheduleChanges',
+            booking_dot_v1_dot_booking__service__pb2.WatchScheduleChangesRequest.SerializeToString,
+            booking_dot_v1_dot_booking__service__pb2.WatchScheduleChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchPurchaseChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/booking.v1.BookingService/WatchPurchaseChanges',
+            booking_dot_v1_dot_booking__service__pb2.WatchPurchaseChangesRequest.SerializeToString,
+            booking_dot_v1_dot_booking__service__pb2.WatchPurchaseChangesResponse.FromString,
             options,
             channel_credentials,
             insecure,

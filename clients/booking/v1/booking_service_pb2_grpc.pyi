@@ -90,6 +90,14 @@ class BookingServiceStub:
     """Writes nothing: when the requested schedule finds no trainer (or anyway), which start dates and
     time slots nearby would, each with the trainer an AutoAssignTrainer would get now.
     """
+    WatchScheduleChanges: _grpc.UnaryStreamMultiCallable[_booking_service_pb2.WatchScheduleChangesRequest, _booking_service_pb2.WatchScheduleChangesResponse]
+    """Streams slot changes (booked, blocked, released; a move is a release and a booking) in commit
+    order, from resume_token on (empty = from now, starting with a heartbeat). Never ends by itself:
+    FAILED_PRECONDITION RESUME_TOKEN_EXPIRED for a token past the retention, RESOURCE_EXHAUSTED for
+    too many streams or a watcher too slow to keep up, UNAVAILABLE on shutdown (resume elsewhere).
+    """
+    WatchPurchaseChanges: _grpc.UnaryStreamMultiCallable[_booking_service_pb2.WatchPurchaseChangesRequest, _booking_service_pb2.WatchPurchaseChangesResponse]
+    """Streams every change of a purchase's status or trainer, in commit order, like WatchScheduleChanges."""
 
 @_typing.type_check_only
 class BookingServiceAsyncStub(BookingServiceStub):
@@ -153,6 +161,14 @@ class BookingServiceAsyncStub(BookingServiceStub):
     """Writes nothing: when the requested schedule finds no trainer (or anyway), which start dates and
     time slots nearby would, each with the trainer an AutoAssignTrainer would get now.
     """
+    WatchScheduleChanges: _aio.UnaryStreamMultiCallable[_booking_service_pb2.WatchScheduleChangesRequest, _booking_service_pb2.WatchScheduleChangesResponse]  # type: ignore[assignment]
+    """Streams slot changes (booked, blocked, released; a move is a release and a booking) in commit
+    order, from resume_token on (empty = from now, starting with a heartbeat). Never ends by itself:
+    FAILED_PRECONDITION RESUME_TOKEN_EXPIRED for a token past the retention, RESOURCE_EXHAUSTED for
+    too many streams or a watcher too slow to keep up, UNAVAILABLE on shutdown (resume elsewhere).
+    """
+    WatchPurchaseChanges: _aio.UnaryStreamMultiCallable[_booking_service_pb2.WatchPurchaseChangesRequest, _booking_service_pb2.WatchPurchaseChangesResponse]  # type: ignore[assignment]
+    """Streams every change of a purchase's status or trainer, in commit order, like WatchScheduleChanges."""
 
 class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
     """Assigns trainers to course purchases, keeps the read model in sync and issues certificates."""
@@ -351,5 +367,25 @@ class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
         """Writes nothing: when the requested schedule finds no trainer (or anyway), which start dates and
         time slots nearby would, each with the trainer an AutoAssignTrainer would get now.
         """
+
+    @_abc_1.abstractmethod
+    def WatchScheduleChanges(
+        self,
+        request: _booking_service_pb2.WatchScheduleChangesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_booking_service_pb2.WatchScheduleChangesResponse], _abc.AsyncIterator[_booking_service_pb2.WatchScheduleChangesResponse]]:
+        """Streams slot changes (booked, blocked, released; a move is a release and a booking) in commit
+        order, from resume_token on (empty = from now, starting with a heartbeat). Never ends by itself:
+        FAILED_PRECONDITION RESUME_TOKEN_EXPIRED for a token past the retention, RESOURCE_EXHAUSTED for
+        too many streams or a watcher too slow to keep up, UNAVAILABLE on shutdown (resume elsewhere).
+        """
+
+    @_abc_1.abstractmethod
+    def WatchPurchaseChanges(
+        self,
+        request: _booking_service_pb2.WatchPurchaseChangesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_booking_service_pb2.WatchPurchaseChangesResponse], _abc.AsyncIterator[_booking_service_pb2.WatchPurchaseChangesResponse]]:
+        """Streams every change of a purchase's status or trainer, in commit order, like WatchScheduleChanges."""
 
 def add_BookingServiceServicer_to_server(servicer: BookingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

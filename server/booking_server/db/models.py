@@ -456,3 +456,61 @@ class TutoringSessionRow(Base):
             postgresql_where=text("status = 'completed'"),
         ),
     )
+
+
+class WatchStateRow(Base):
+    """One row: the last position handed out in the change log, and the resume-token key.
+
+    Updating `position` is the change log's lock: taken last in a committing transaction, so
+    positions are gap-free and in commit order (docs/watch.md).
+    """
+
+    __tablename__ = "watch_state"
+
+    id: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default=text("true"))
+    position: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    # HMAC key of resume tokens, shared by every replica through the database.
+    token_key: Mapped[str] = mapped_column(Text, nullable=False)
+
+    __table_args__ = (CheckConstraint("id", name="one_row"),)
+
+
+class WatchPendingRow(Base):
+    """Changes of the transaction in flight, written by triggers; moved to watch_changes (with
+    positions) by the same transaction at commit, so a committed row never stays here."""
+
+    __tablename__ = "watch_pending"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    stream: Mapped[str] = mapped_column(Text, nullable=False)
+    change_type: Mapped[str] = mapped_column(Text, nullable=False)
+    # The slot or the purchase.
+    subject_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    trainer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # The slot as written or deleted; NULL for a purchase (its state at commit is taken).
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class WatchChangeRow(Base):
+    """The change log that WatchScheduleChanges and WatchPurchaseChanges stream (product 6)."""
+
+    __tablename__ = "watch_changes"
+
+    # Gap-free, in commit order; a resume token names the last position its watcher saw.
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    stream: Mapped[str] = mapped_column(Text, nullable=False)
+    change_type: Mapped[str] = mapped_column(Text, nullable=False)
+    trainer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    zone_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # The slot row or the purchase row as the change left it (to_jsonb of the table's row).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    commit_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("stream IN ('schedule', 'purchase')", name="stream"),
+        CheckConstraint(
+            "change_type IN ('SLOT_BOOKED', 'SLOT_BLOCKED', 'SLOT_RELEASED', 'PURCHASE_CHANGED')",
+            name="change_type",
+        ),
+        Index("ix_watch_changes_commit_time", "commit_time"),
+    )

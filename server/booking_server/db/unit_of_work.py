@@ -20,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from booking_server.call_scope import CallEndedError, current_scope
 from booking_server.db.repositories.capacity_events import SqlCapacityEventRepository
 from booking_server.db.repositories.certificates import SqlCertificateRepository
+from booking_server.db.repositories.changes import SqlChangeLogRepository
 from booking_server.db.repositories.decisions import SqlDecisionRepository
 from booking_server.db.repositories.purchases import SqlPurchaseRepository
 from booking_server.db.repositories.read_model import SqlReadModelRepository
@@ -30,6 +31,7 @@ from booking_server.db.repositories.zones import SqlZoneRepository
 from booking_server.domain.errors import DeadlineExceededError, UnavailableError
 from booking_server.services.ports.capacity_events import CapacityEventRepository
 from booking_server.services.ports.certificates import CertificateRepository
+from booking_server.services.ports.changes import ChangeLogRepository
 from booking_server.services.ports.decisions import DecisionRepository
 from booking_server.services.ports.purchases import PurchaseRepository
 from booking_server.services.ports.read_model import ReadModelRepository
@@ -117,6 +119,7 @@ class SqlUnitOfWork:
     decisions: DecisionRepository
     substitutions: SubstitutionRepository
     capacity_events: CapacityEventRepository
+    changes: ChangeLogRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -150,6 +153,7 @@ class SqlUnitOfWork:
         self.decisions = SqlDecisionRepository(conn)
         self.substitutions = SqlSubstitutionRepository(conn)
         self.capacity_events = SqlCapacityEventRepository(conn)
+        self.changes = SqlChangeLogRepository(conn)
         return self
 
     def __exit__(

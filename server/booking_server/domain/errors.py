@@ -68,10 +68,18 @@ class DeadlineExceededError(DomainError):
 
 
 class ResourceExhaustedError(DomainError):
-    """The server (or this caller's share of it) is at a limit; retry after `retry_after_seconds`."""
+    """A limit was reached: the server's calls (OVERLOADED), the caller's rate (RATE_LIMITED), open
+    watch streams, a watcher too slow. With `retry_after_seconds`, the status carries RetryInfo."""
 
-    def __init__(self, message: str, *, reason: str, retry_after_seconds: float) -> None:
-        super().__init__(message, reason=reason)
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        retry_after_seconds: float | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, reason=reason, metadata=metadata)
         self.retry_after_seconds = retry_after_seconds
 
 

@@ -14,7 +14,9 @@ from booking_server.rpc.assignment_rpcs import AssignmentRpcs
 from booking_server.rpc.certificate_rpcs import CertificateRpcs
 from booking_server.rpc.lifecycle_rpcs import LifecycleRpcs
 from booking_server.rpc.schedule_rpcs import ScheduleRpcs
+from booking_server.rpc.stream_limits import StreamLimits
 from booking_server.rpc.sync_rpcs import SyncRpcs
+from booking_server.rpc.watch_rpcs import WatchRpcs
 from booking_server.rpc.zone_rpcs import ZoneRpcs
 from booking_server.services.assign_trainer import AssignTrainer
 from booking_server.services.cancel_purchase import CancelPurchase
@@ -28,6 +30,7 @@ from booking_server.services.substitute_trainer import SubstituteTrainer
 from booking_server.services.suggest_alternatives import SuggestAlternatives
 from booking_server.services.sync_sessions import SyncSessions
 from booking_server.services.trainer_schedule import TrainerSchedule
+from booking_server.services.watch_changes import WatchChanges
 from booking_server.services.zones import ZoneService
 
 
@@ -38,6 +41,7 @@ class BookingServicer(
     SyncRpcs,
     CertificateRpcs,
     ZoneRpcs,
+    WatchRpcs,
     booking_service_pb2_grpc.BookingServiceServicer,
 ):
     def __init__(
@@ -57,6 +61,8 @@ class BookingServicer(
         promote_waitlisted: PromoteWaitlisted,
         suggest_alternatives: SuggestAlternatives,
         metrics: Metrics,
+        watch_changes: WatchChanges,
+        stream_limits: StreamLimits,
     ) -> None:
         self.metrics = metrics
         self.zones = zones
@@ -72,3 +78,5 @@ class BookingServicer(
         self.substitute_trainer = substitute_trainer
         self.promote_waitlisted = promote_waitlisted
         self.suggest_alternatives = suggest_alternatives
+        self.watch_changes = watch_changes
+        self.stream_limits = stream_limits

@@ -96,7 +96,7 @@ def status_for_domain_error(error: DomainError) -> status_pb2.Status:
             subject=f"caller:{error.caller}", description=error.message
         )
         details.append(error_details_pb2.QuotaFailure(violations=[violation]))
-    if isinstance(error, ResourceExhaustedError):
+    if isinstance(error, ResourceExhaustedError) and error.retry_after_seconds is not None:
         retry_delay = duration_pb2.Duration()
         retry_delay.FromNanoseconds(max(1, round(error.retry_after_seconds * 1e9)))
         details.append(error_details_pb2.RetryInfo(retry_delay=retry_delay))

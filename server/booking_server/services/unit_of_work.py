@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol, Self
 from booking_server.domain.errors import ConflictError, DeadlineExceededError, DomainError, UnavailableError
 from booking_server.services.ports.capacity_events import CapacityEventRepository
 from booking_server.services.ports.certificates import CertificateRepository
+from booking_server.services.ports.changes import ChangeLogRepository
 from booking_server.services.ports.decisions import DecisionRepository
 from booking_server.services.ports.purchases import PurchaseRepository
 from booking_server.services.ports.read_model import ReadModelRepository
@@ -57,6 +58,7 @@ class UnitOfWork(Protocol):
     decisions: DecisionRepository
     substitutions: SubstitutionRepository
     capacity_events: CapacityEventRepository
+    changes: ChangeLogRepository
 
     def __enter__(self) -> Self: ...
 

@@ -78,7 +78,7 @@ _SCHEDULE = text(
 )
 
 
-def _to_slot(row: Row[Any]) -> TrainerSlot:
+def to_slot(row: Row[Any]) -> TrainerSlot:
     m = row._mapping
     return TrainerSlot(
         trainer_id=m["trainer_id"],
@@ -160,4 +160,4 @@ class SqlSlotRepository:
 
     def schedule(self, trainer_id: str, *, from_date: date, to_date: date) -> list[TrainerSlot]:
         rows = self._conn.execute(_SCHEDULE, {"trainer_id": trainer_id, "first": from_date, "last": to_date})
-        return [_to_slot(r) for r in rows]
+        return [to_slot(r) for r in rows]
