@@ -331,6 +331,7 @@ class WorldRun:
             result_exit = server.stop()
         result.update(profiled=False, auth="jwt", server_exit_code=result_exit)
         return result
+
     @contextmanager
     def _watching(self, phase: Phase) -> Iterator[dict[str, Any]]:
         """For a watch phase: a second replica on this world's database, and a watcher on it."""

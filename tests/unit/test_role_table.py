@@ -9,6 +9,7 @@ from booking_server.rpc.roles import REQUIRED_ROLE, ROLE_TABLE, is_open, require
 
 from tests.support.secured import every_rpc
 
+
 def test_every_rpc_of_the_service_descriptors_has_a_row_in_the_role_table() -> None:
     missing = [rpc.path for rpc in every_rpc() if required_role(rpc.path) is None]
 

@@ -69,7 +69,7 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     SESSION_NOT_COMPLETABLE: _ErrorReason.ValueType  # 19
     """FAILED_PRECONDITION: the session cannot be completed in its current state."""
     RESUME_TOKEN_EXPIRED: _ErrorReason.ValueType  # 20
-    """FAILED_PRECONDITION: a watch resume token is older than the retention (the watch RPCs, later)."""
+    """FAILED_PRECONDITION: a watch resume token is older than the retention."""
     CONCURRENT_UPDATE: _ErrorReason.ValueType  # 21
     """ABORTED: concurrent transactions kept the request from finishing; nothing was written, and
     sending the same request again is safe.
@@ -101,6 +101,18 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     DEADLINE_EXCEEDED: _ErrorReason.ValueType  # 30
     """DEADLINE_EXCEEDED: the caller's deadline ran out (or the call was cancelled) before the work
     finished; nothing was stored, and sending the same request again is safe.
+    """
+    TOO_MANY_STREAMS: _ErrorReason.ValueType  # 31
+    """RESOURCE_EXHAUSTED: too many open watch streams, on this replica or for this caller; ErrorInfo
+    metadata `limit` and `scope` (`replica` or `caller`) say which.
+    """
+    WATCHER_TOO_SLOW: _ErrorReason.ValueType  # 32
+    """RESOURCE_EXHAUSTED: the watcher read too slowly to keep up and its stream was ended; resume
+    from the last token.
+    """
+    SHUTTING_DOWN: _ErrorReason.ValueType  # 33
+    """UNAVAILABLE: the replica is shutting down and ended the stream; resume from the last token on
+    another replica.
     """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
@@ -158,7 +170,7 @@ SESSION_CANCELLED: ErrorReason.ValueType  # 18
 SESSION_NOT_COMPLETABLE: ErrorReason.ValueType  # 19
 """FAILED_PRECONDITION: the session cannot be completed in its current state."""
 RESUME_TOKEN_EXPIRED: ErrorReason.ValueType  # 20
-"""FAILED_PRECONDITION: a watch resume token is older than the retention (the watch RPCs, later)."""
+"""FAILED_PRECONDITION: a watch resume token is older than the retention."""
 CONCURRENT_UPDATE: ErrorReason.ValueType  # 21
 """ABORTED: concurrent transactions kept the request from finishing; nothing was written, and
 sending the same request again is safe.
@@ -190,5 +202,17 @@ says when to try again (another replica may answer at once).
 DEADLINE_EXCEEDED: ErrorReason.ValueType  # 30
 """DEADLINE_EXCEEDED: the caller's deadline ran out (or the call was cancelled) before the work
 finished; nothing was stored, and sending the same request again is safe.
+"""
+TOO_MANY_STREAMS: ErrorReason.ValueType  # 31
+"""RESOURCE_EXHAUSTED: too many open watch streams, on this replica or for this caller; ErrorInfo
+metadata `limit` and `scope` (`replica` or `caller`) say which.
+"""
+WATCHER_TOO_SLOW: ErrorReason.ValueType  # 32
+"""RESOURCE_EXHAUSTED: the watcher read too slowly to keep up and its stream was ended; resume
+from the last token.
+"""
+SHUTTING_DOWN: ErrorReason.ValueType  # 33
+"""UNAVAILABLE: the replica is shutting down and ended the stream; resume from the last token on
+another replica.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
