@@ -115,6 +115,12 @@ ENVIRONMENT: tuple[EnvironmentVariable, ...] = (
         "BOOKING_RATE_LIMIT_BURST", "the rate, rounded up", "calls allowed at once per caller"
     ),
     EnvironmentVariable("BOOKING_METRICS_ADDR", "empty", "host:port of the Prometheus /metrics endpoint"),
+    EnvironmentVariable("BOOKING_WATCH_RETENTION_HOURS", "24", "how long watch events stay resumable"),
+    EnvironmentVariable("BOOKING_WATCH_HEARTBEAT_SECONDS", "10", "heartbeat of a quiet watch stream (<= 15)"),
+    EnvironmentVariable("BOOKING_WATCH_MAX_STREAMS", "32", "open watch streams per replica"),
+    EnvironmentVariable("BOOKING_WATCH_MAX_STREAMS_PER_CALLER", "8", "open watch streams per caller"),
+    EnvironmentVariable("BOOKING_WATCH_SEND_TIMEOUT_SECONDS", "30", "a watcher slower than this is ended"),
+    EnvironmentVariable("BOOKING_WATCH_CLEANUP_INTERVAL_SECONDS", "300", "period of the watch retention job"),
     EnvironmentVariable(
         "BOOKING_MAX_CONCURRENT_RPCS", "8 x pool size", "above it: RESOURCE_EXHAUSTED OVERLOADED"
     ),

@@ -111,7 +111,11 @@ def stubs(channels: tuple[grpc.Channel, grpc.Channel]) -> Stubs:
 @pytest.fixture(scope="module")
 def demo_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """`serve` on a database of its own, prepared as a user would: `migrate`, then `seed-demo`."""
-    env = {"BOOKING_DATABASE_URL": create_empty_database(database_url)}
+    # Heartbeats every second: a watcher (the TypeScript sibling) knows its stream is live at once.
+    env = {
+        "BOOKING_DATABASE_URL": create_empty_database(database_url),
+        "BOOKING_WATCH_HEARTBEAT_SECONDS": "1",
+    }
     for command in ("migrate", "seed-demo"):
         done = run_cli(command, service_env(env))
         assert done.returncode == 0, f"{command}: {done.stderr}"

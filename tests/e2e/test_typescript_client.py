@@ -2,7 +2,8 @@
 
 clients/ts/examples/sibling-calls.ts is compiled with the package's pinned TypeScript (`npm ci`
 ran in `make install`) and run with Node (>= 20): one assignment, one validation error, one
-NOT_FOUND, each reported as the client decoded it (status code, ErrorInfo, BadRequest).
+NOT_FOUND, each reported as the client decoded it (status code, ErrorInfo, BadRequest), then a
+WatchPurchaseChanges stream that sees the purchase cancelled.
 """
 
 from __future__ import annotations
@@ -109,3 +110,12 @@ def test_a_typescript_sibling_reads_the_reason_of_a_not_found(report: dict[str, 
         "PURCHASE_NOT_FOUND",
     )
     assert not_found["fieldViolations"] == []
+
+
+def test_a_typescript_sibling_watches_its_purchase_being_cancelled(report: dict[str, Any]) -> None:
+    watched = report["watched"]
+
+    assert watched["types"][0] == "HEARTBEAT"  # the stream was live before the change
+    assert watched["types"][-1] == "PURCHASE_CHANGED"
+    assert (watched["purchaseId"], watched["status"]) == (report["assignment"]["purchaseId"], "CANCELLED")
+    assert watched["hasResumeToken"]

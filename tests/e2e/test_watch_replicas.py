@@ -12,13 +12,14 @@ from datetime import date, timedelta
 import grpc
 import pytest
 from booking.v1 import booking_service_pb2 as pb
-from booking.v1 import booking_service_pb2_grpc, trainer_directory_pb2_grpc
+from booking.v1 import booking_service_pb2_grpc, trainer_directory_pb2, trainer_directory_pb2_grpc
 from booking_client import watch_schedule_changes
 
 from tests.e2e.conftest import Stubs, replica_env
+from tests.support.factories import trainer_message
 from tests.support.processes import ServerProcess, serving
 from tests.support.watching import Watcher, watch_schedule
-from tests.support.world import World, new_id
+from tests.support.world import World
 
 HEARTBEAT_SECONDS = "1"
 # Product 6 says "within about a second"; a busy 2-core CI machine gets slack.
@@ -50,6 +51,15 @@ def watch_stubs(
             booking_service_pb2_grpc.BookingServiceStub(first),
             booking_service_pb2_grpc.BookingServiceStub(second),
         )
+
+
+def _directory_trainer(replica: ServerProcess) -> str:
+    """A trainer the directory knows: BlockTrainerTime refuses unknown ids (TRAINER_NOT_FOUND)."""
+    trainer = trainer_message()
+    with grpc.insecure_channel(replica.address) as channel:
+        stub = trainer_directory_pb2_grpc.TrainerDirectoryServiceStub(channel)
+        stub.UpsertTrainer(trainer_directory_pb2.UpsertTrainerRequest(trainer=trainer))
+    return trainer.trainer_id
 
 
 def _block(stub: booking_service_pb2_grpc.BookingServiceStub, trainer_id: str, day: date) -> str:
@@ -86,9 +96,9 @@ def test_a_change_made_through_one_replica_reaches_a_watcher_served_by_the_other
 
 
 def test_a_watcher_resuming_on_either_replica_gets_every_change_once_while_both_write(
-    watch_stubs: Stubs,
+    watch_replicas: tuple[ServerProcess, ServerProcess], watch_stubs: Stubs
 ) -> None:
-    trainers = [new_id() for _ in range(4)]
+    trainers = [_directory_trainer(watch_replicas[0]) for _ in range(4)]
     made: list[str] = []
     first_day = date.today() + timedelta(days=400)
 
@@ -128,6 +138,7 @@ def test_a_watcher_resuming_on_either_replica_gets_every_change_once_while_both_
 def test_sigterm_ends_open_streams_with_unavailable_and_exits_0_within_the_grace_period(
     database_url: str,
     tmp_path_factory: pytest.TempPathFactory,
+    watch_replicas: tuple[ServerProcess, ServerProcess],
     watch_stubs: Stubs,
 ) -> None:
     env = replica_env(
@@ -135,7 +146,7 @@ def test_sigterm_ends_open_streams_with_unavailable_and_exits_0_within_the_grace
         BOOKING_WATCH_HEARTBEAT_SECONDS=HEARTBEAT_SECONDS,
         BOOKING_SHUTDOWN_GRACE_SECONDS=str(GRACE_SECONDS),
     )
-    trainer_id = new_id()
+    trainer_id = _directory_trainer(watch_replicas[0])
     day = date.today() + timedelta(days=500)
     with serving(env, log_dir=tmp_path_factory.mktemp("sigterm"), name="c") as third:
         channel = grpc.insecure_channel(third.address)

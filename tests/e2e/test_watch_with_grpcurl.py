@@ -67,7 +67,10 @@ class Printed:
 
 
 def test_grpcurl_prints_schedule_changes_as_another_terminal_makes_them(server: ServerProcess) -> None:
-    trainer_id = fresh_id()
+    trainer = {"trainer_id": fresh_id(), "display_name": "Asha Verma", "active": True}
+    # The directory must know the trainer: BlockTrainerTime refuses unknown ids.
+    grpcurl_json(server.address, "booking.v1.TrainerDirectoryService/UpsertTrainer", {"trainer": trainer})
+    trainer_id = trainer["trainer_id"]
     day = (date.today() + timedelta(days=200)).isoformat()
     watch = subprocess.Popen(
         [

@@ -26,6 +26,7 @@ def test_served_files_carry_the_comments_and_their_imports() -> None:
     assert {dependency.name for dependency in found.dependencies} == {
         "booking/v1/common.proto",
         "google/protobuf/field_mask.proto",
+        "google/protobuf/timestamp.proto",
     }
 
 

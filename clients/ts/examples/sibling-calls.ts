@@ -1,8 +1,10 @@
 // What a sibling service does with this package, as tests/e2e/test_typescript_client.py runs it:
 //   node dist/examples/sibling-calls.js http://127.0.0.1:50051 '<AutoAssignTrainerRequest as proto JSON>'
-// It makes three calls and prints what it saw as one JSON object on stdout.
+// It makes three calls, then watches its purchase being cancelled, and prints what it saw as one
+// JSON object on stdout.
 import {
   AutoAssignTrainerRequestSchema,
+  ChangeType,
   Code,
   ErrorReason,
   PurchaseStatus,
@@ -31,6 +33,29 @@ function describeFailure(failure: BookingError): object {
   };
 }
 
+type Booking = ReturnType<typeof createBookingClients>["booking"];
+
+/** Watch the purchase's zone, cancel the purchase once the stream is live, and return the event
+ * that reports it. The first heartbeat proves the stream is open ("from now" starts there). */
+async function watchTheCancel(booking: Booking, purchaseId: string, zoneId: string): Promise<object> {
+  const seen: string[] = [];
+  const stream = booking.watchPurchaseChanges({ zoneId }, { timeoutMs: 60_000 });
+  for await (const { change } of stream) {
+    seen.push(ChangeType[change!.type]);
+    if (change!.type === ChangeType.HEARTBEAT && seen.length === 1) {
+      await booking.cancelPurchase({ purchaseId, reason: "student moved away" });
+    } else if (change!.purchase?.purchaseId === purchaseId) {
+      return {
+        types: seen,
+        purchaseId: change!.purchase.purchaseId,
+        status: PurchaseStatus[change!.purchase.status],
+        hasResumeToken: change!.resumeToken.length > 0,
+      };
+    }
+  }
+  throw new Error(`the stream ended before the cancel arrived; saw ${seen.join(", ")}`);
+}
+
 async function main(baseUrl: string, requestJson: string): Promise<void> {
   const { booking } = createBookingClients({ baseUrl, defaultTimeoutMs: 20_000 });
 
@@ -45,6 +70,8 @@ async function main(baseUrl: string, requestJson: string): Promise<void> {
     booking.getPurchase({ purchaseId: "00000000-0000-4000-8000-000000000000" }),
   );
 
+  const watched = await watchTheCancel(booking, purchase.purchaseId, purchase.zoneId);
+
   const report = {
     assignment: {
       purchaseId: purchase.purchaseId,
@@ -56,6 +83,7 @@ async function main(baseUrl: string, requestJson: string): Promise<void> {
     },
     invalid: describeFailure(invalid),
     notFound: describeFailure(notFound),
+    watched,
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
