@@ -161,14 +161,27 @@ class Application:
         log.info("server_stopped")
 
     def serve_until_signalled(self) -> None:
+        # A signal during start-up must not run stop() between start()'s steps (a stopping server
+        # would then be SERVING): it is held until start() is done. Handlers run on this thread.
+        state = {"started": False, "signalled": False}
+
+        def shut_down() -> None:
+            # On another thread: the handler must return for the main thread to keep waiting.
+            threading.Thread(target=self.stop, name="shutdown").start()
+
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             log.info("signal_received", signal=signal.Signals(signum).name)
-            # Stop on another thread: the handler must return for the main thread to keep waiting.
-            threading.Thread(target=self.stop, name="shutdown").start()
+            if state["started"]:
+                shut_down()
+            else:
+                state["signalled"] = True
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         self.start()
+        state["started"] = True
+        if state["signalled"]:
+            shut_down()
         self.public.server.wait_for_termination()
         self.stopped.wait()
 

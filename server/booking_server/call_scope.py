@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -32,9 +33,19 @@ class CallScope:
         return self._ended
 
     def end(self) -> None:
-        """The call ended: interrupt whatever is running for it; refuse to start anything more."""
+        """The call ended: interrupt whatever is running for it; refuse to start anything more.
+
+        gRPC calls this on its polling thread, which must never wait on the database (a cancel
+        request opens a connection): the interrupts run on a thread of their own.
+        """
         with self._lock:
             self._ended = True
+            if not self._interrupts:
+                return  # the usual case: the call finished its work before it ended
+        _interrupters.submit(self._interrupt)
+
+    def _interrupt(self) -> None:
+        with self._lock:
             for interrupt in self._interrupts:
                 interrupt()
 
@@ -52,6 +63,8 @@ class CallScope:
                 self._interrupts.remove(interrupt)
 
 
+# Few threads: cancels are rare (a caller gone mid-statement) and each takes milliseconds.
+_interrupters = ThreadPoolExecutor(max_workers=2, thread_name_prefix="interrupt")
 _current: ContextVar[CallScope | None] = ContextVar("call_scope", default=None)
 
 

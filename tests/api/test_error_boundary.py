@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from concurrent import futures
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import grpc
 import pytest
@@ -25,11 +26,13 @@ from booking_server.domain.errors import (
     NotFoundError,
     UnavailableError,
 )
+from booking_server.metrics import Metrics
 from booking_server.rpc.interceptors import ErrorBoundaryInterceptor
+from booking_server.rpc.metrics_interceptor import MetricsInterceptor
 from booking_server.rpc.server import build_public_server
 from booking_server.services.unit_of_work import TransactionConflictError
 from google.rpc import error_details_pb2
-from grpc_health.v1 import health
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 from tests.support.logs import captured_logs
@@ -160,22 +163,33 @@ class SlowServicer(booking_service_pb2_grpc.BookingServiceServicer):
         return pb.GetZoneResponse()
 
 
+@dataclass
+class Served:
+    booking: booking_service_pb2_grpc.BookingServiceStub
+    health: health_pb2_grpc.HealthStub
+
+
 @contextmanager
 def slow_server(
-    slow: SlowServicer, *, max_workers: int, limit: int
-) -> Iterator[booking_service_pb2_grpc.BookingServiceStub]:
+    slow: SlowServicer, *, max_workers: int, limit: int, gates: tuple[grpc.ServerInterceptor, ...] = ()
+) -> Iterator[Served]:
+    health_servicer = health.HealthServicer()
+    health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     built = build_public_server(
         listen_addr="127.0.0.1:0",
         booking=slow,
         directory=trainer_directory_pb2_grpc.TrainerDirectoryServiceServicer(),
-        health_servicer=health.HealthServicer(),
+        health_servicer=health_servicer,
         max_workers=max_workers,
         max_concurrent_rpcs=limit,
+        gates=gates,
     )
     built.server.start()
     try:
         with grpc.insecure_channel(f"127.0.0.1:{built.port}") as channel:
-            yield booking_service_pb2_grpc.BookingServiceStub(channel)
+            yield Served(
+                booking_service_pb2_grpc.BookingServiceStub(channel), health_pb2_grpc.HealthStub(channel)
+            )
     finally:
         slow.release.set()
         built.server.stop(None).wait()
@@ -194,7 +208,8 @@ def _retry_delay_seconds(error: grpc.RpcError) -> float:
 
 def test_calls_beyond_the_concurrency_bound_are_answered_resource_exhausted_with_error_info() -> None:
     slow = SlowServicer()
-    with slow_server(slow, max_workers=4, limit=1) as stub:
+    with slow_server(slow, max_workers=4, limit=1) as served:
+        stub = served.booking
         first = stub.GetZone.future(pb.GetZoneRequest(zone_id="a"))
         time.sleep(0.3)  # let the first call occupy the only place
         with pytest.raises(grpc.RpcError) as raised:
@@ -211,11 +226,44 @@ def test_calls_beyond_the_concurrency_bound_are_answered_resource_exhausted_with
     assert _retry_delay_seconds(raised.value) == 1.0
 
 
+def test_health_checks_are_answered_while_the_server_refuses_calls_as_overloaded() -> None:
+    """A busy replica must not fail its health check: that would take it out of rotation."""
+    slow = SlowServicer()
+    with slow_server(slow, max_workers=4, limit=1) as served:
+        first = served.booking.GetZone.future(pb.GetZoneRequest(zone_id="a"))
+        time.sleep(0.3)  # the only place is taken: our own calls are refused now
+        with pytest.raises(grpc.RpcError) as refused:
+            served.booking.GetZone(pb.GetZoneRequest(zone_id="b"), timeout=5)
+        checked = served.health.Check(health_pb2.HealthCheckRequest(), timeout=5)
+        slow.release.set()
+        first.result(timeout=5)
+
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]
+    assert checked.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_open_health_watches_hold_no_worker_even_behind_the_metrics_interceptor() -> None:
+    """gRPC runs health's Watch without a thread only if the handler it calls says so; wrapped,
+    each open watch held a worker, and a few watches left no worker for anyone else."""
+    slow = SlowServicer()
+    slow.release.set()  # GetZone answers at once
+    with slow_server(slow, max_workers=2, limit=10, gates=(MetricsInterceptor(Metrics()),)) as served:
+        watches = [served.health.Watch(health_pb2.HealthCheckRequest(), timeout=10) for _ in range(4)]
+        statuses = [next(watch).status for watch in watches]
+        answered = served.booking.GetZone(pb.GetZoneRequest(zone_id="a"), timeout=5)
+        for watch in watches:
+            watch.cancel()
+
+    assert statuses == [health_pb2.HealthCheckResponse.SERVING] * 4
+    assert answered == pb.GetZoneResponse()
+
+
 def test_calls_cancelled_while_queued_give_their_place_back() -> None:
     """Places are counted by the pool, so a call that expires in the queue (and never reaches a
     handler) still frees its place; counted in the handler, each one would leak a place forever."""
     slow = SlowServicer()
-    with slow_server(slow, max_workers=1, limit=3) as stub:
+    with slow_server(slow, max_workers=1, limit=3) as served:
+        stub = served.booking
         holder = stub.GetZone.future(pb.GetZoneRequest(zone_id="a"))
         time.sleep(0.3)  # the only worker is busy: the next calls wait in the queue
         queued = [stub.GetZone.future(pb.GetZoneRequest(zone_id="q"), timeout=0.3) for _ in range(2)]

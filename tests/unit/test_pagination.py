@@ -46,7 +46,7 @@ def test_a_negative_or_too_large_page_size_is_a_violation_on_page_size(size: int
 
 
 # What our tokens hold: ids, timestamps, digests and names, none with a control character.
-TOKEN_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cc",)))
+TOKEN_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")))
 
 
 @given(st.dictionaries(st.sampled_from(KEYS), TOKEN_TEXT, min_size=2, max_size=2))

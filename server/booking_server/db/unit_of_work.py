@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
@@ -97,6 +98,11 @@ def _milliseconds(seconds: float | None) -> str | None:
     return None if seconds is None else f"{max(1, round(seconds * 1000))}ms"
 
 
+# A cancel request that cannot reach the database in this long is given up (the statement then
+# ends at its own statement_timeout).
+CANCEL_TIMEOUT_SECONDS = 2.0
+
+
 def _interruptible(conn: Connection) -> contextlib.ExitStack:
     """While the transaction is open, the end of the call it serves cancels its running statement."""
     stack = contextlib.ExitStack()
@@ -104,7 +110,9 @@ def _interruptible(conn: Connection) -> contextlib.ExitStack:
     if scope is not None:
         driver = conn.connection.dbapi_connection
         if isinstance(driver, psycopg.Connection):
-            stack.enter_context(scope.interruptible(driver.cancel_safe))
+            stack.enter_context(
+                scope.interruptible(partial(driver.cancel_safe, timeout=CANCEL_TIMEOUT_SECONDS))
+            )
     return stack
 
 

@@ -20,6 +20,10 @@ import grpc
 
 from booking_server.domain.errors import ResourceExhaustedError
 
+# Only our services' calls are refused: health and reflection are cheap, and a health check
+# refused under load would take a busy replica out of rotation (and the error boundary, which
+# turns the refusal into its status, wraps only these).
+ADMITTED_SERVICES = ("/booking.v1.",)
 # How long a refused caller should wait before trying again (google.rpc.RetryInfo).
 RETRY_AFTER_SECONDS = 1.0
 # gRPC's own limit, as a backstop past ours: only a flood far beyond the limit reaches it.
@@ -83,7 +87,12 @@ class AdmissionInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None or self._pool.held < self._limit:
+        if (
+            handler is None
+            or handler.unary_unary is None
+            or not handler_call_details.method.startswith(ADMITTED_SERVICES)
+            or self._pool.held < self._limit
+        ):
             return handler
         return grpc.unary_unary_rpc_method_handler(
             _refuse,

@@ -47,6 +47,10 @@ def wrap_handler(handler: Handler, around: Around) -> Handler:
             response_serializer=handler.response_serializer,
         )
     if handler.unary_stream is not None:
+        if getattr(handler.unary_stream, "experimental_non_blocking", False):
+            # Health's Watch: gRPC runs it without a thread only if this attribute is on the
+            # function it calls; wrapped, each watch would hold a worker for as long as it is open.
+            return handler
         stream = handler.unary_stream
 
         def call_stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
