@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from booking_server.call_scope import CallEndedError, CallScope, call_scope, current_scope
 
@@ -9,8 +11,15 @@ from booking_server.call_scope import CallEndedError, CallScope, call_scope, cur
 def test_ending_the_call_interrupts_the_registered_work_once_and_only_while_registered() -> None:
     scope = CallScope()
     interrupted: list[str] = []
-    with scope.interruptible(lambda: interrupted.append("statement")):
-        scope.end()
+    done = threading.Event()
+
+    def interrupt() -> None:  # like a statement's cancel: the work ends soon after
+        interrupted.append("statement")
+        done.set()
+
+    with scope.interruptible(interrupt):
+        scope.end()  # returns at once: the interrupt runs on another thread (gRPC calls end())
+        assert done.wait(5)
     scope.end()
 
     assert interrupted == ["statement"]
