@@ -104,6 +104,17 @@ class Cluster:
     def workload(self) -> Workload:
         return Workload.from_file(self.world_file, seed=next(self._seeds), validate_only=False)
 
+    def load(self, ledger: Ledger, result: DrillResult, sizes: Sizes) -> Load:
+        """Steady assignments on both replicas, a fresh request stream each time."""
+        return Load(
+            list(self.targets),
+            self.workload(),
+            ledger,
+            result,
+            callers=sizes.callers,
+            deadline_seconds=LOAD_DEADLINE_SECONDS,
+        )
+
     def verify(self, ledger: Ledger, result: DrillResult) -> None:
         for finding in ledger.verify(self.targets[1], self.libpq_url):
             result.find(finding)
@@ -184,14 +195,7 @@ def terminate_backends(cluster: Cluster, sizes: Sizes) -> DrillResult:
         nonlocal terminated
         with (
             psycopg.connect(cluster.pg.libpq_url(), autocommit=True) as admin,
-            Load(
-                list(cluster.targets),
-                cluster.workload(),
-                ledger,
-                result,
-                callers=sizes.callers,
-                deadline_seconds=LOAD_DEADLINE_SECONDS,
-            ),
+            cluster.load(ledger, result, sizes),
         ):
             stop_at = time.monotonic() + sizes.terminate_seconds
             while time.monotonic() < stop_at:
@@ -219,14 +223,7 @@ def restart_postgres(cluster: Cluster, sizes: Sizes) -> DrillResult:
     def run() -> None:
         with (
             grpc.insecure_channel(cluster.targets[0]) as channel,
-            Load(
-                list(cluster.targets),
-                cluster.workload(),
-                ledger,
-                result,
-                callers=sizes.callers,
-                deadline_seconds=LOAD_DEADLINE_SECONDS,
-            ),
+            cluster.load(ledger, result, sizes),
         ):
             health = health_pb2_grpc.HealthStub(channel)
             time.sleep(2.0)
@@ -263,14 +260,7 @@ def kill_replica(cluster: Cluster, sizes: Sizes) -> DrillResult:
     ledger = Ledger()
 
     def run() -> None:
-        with Load(
-            list(cluster.targets),
-            cluster.workload(),
-            ledger,
-            result,
-            callers=sizes.callers,
-            deadline_seconds=LOAD_DEADLINE_SECONDS,
-        ):
+        with cluster.load(ledger, result, sizes):
             time.sleep(sizes.kill_seconds / 3)
             victim = cluster.servers[0]
             victim.process.send_signal(signal.SIGKILL)
