@@ -19,11 +19,8 @@ from typing import Any
 import grpc
 
 from booking_server.domain.errors import ResourceExhaustedError
+from booking_server.rpc.interceptors import OUR_SERVICES
 
-# Only our services' calls are refused: health and reflection are cheap, and a health check
-# refused under load would take a busy replica out of rotation (and the error boundary, which
-# turns the refusal into its status, wraps only these).
-ADMITTED_SERVICES = ("/booking.v1.",)
 # How long a refused caller should wait before trying again (google.rpc.RetryInfo).
 RETRY_AFTER_SECONDS = 1.0
 # gRPC's own limit, as a backstop past ours: only a flood far beyond the limit reaches it.
@@ -90,7 +87,10 @@ class AdmissionInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         if (
             handler is None
             or handler.unary_unary is None
-            or not handler_call_details.method.startswith(ADMITTED_SERVICES)
+            # Only our services' calls: health and reflection are cheap, a health check refused
+            # under load would take a busy replica out of rotation, and the boundary that turns
+            # the refusal into its status wraps only these.
+            or not handler_call_details.method.startswith(OUR_SERVICES)
             or self._pool.held < self._limit
         ):
             return handler

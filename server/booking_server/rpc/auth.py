@@ -37,6 +37,12 @@ class Caller:
 CURRENT_CALLER: ContextVar[Caller | None] = ContextVar("booking_caller", default=None)
 
 
+def caller_of(context: grpc.ServicerContext) -> str:
+    """The authenticated caller of this RPC; the peer's host when none was named."""
+    caller = CURRENT_CALLER.get()
+    return caller.name if caller is not None else peer_host(context.peer())
+
+
 class Authenticator(Protocol):
     def authenticate(self, context: grpc.ServicerContext) -> Caller:
         """The caller of this RPC; raises UnauthenticatedError when the credentials do not hold."""

@@ -23,6 +23,8 @@ from booking_server.domain.errors import DomainError
 from booking_server.rpc.errors import internal_status, rich_status, status_code_for, status_for_domain_error
 
 REQUEST_ID_KEY = "x-request-id"
+# The methods the boundary (and the admission limit, rpc/admission.py) applies to: not health, not reflection.
+OUR_SERVICES = ("/booking.v1.",)
 log = structlog.get_logger("booking_server.rpc")
 
 Behavior = Callable[[Any, grpc.ServicerContext], Any]
@@ -99,7 +101,7 @@ def _wrap_stream(method: str, behavior: Behavior) -> Behavior:
 class ErrorBoundaryInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
     """Wraps every unary-unary and unary-stream handler of our services."""
 
-    def __init__(self, *, service_prefixes: tuple[str, ...] = ("/booking.v1.",)) -> None:
+    def __init__(self, *, service_prefixes: tuple[str, ...] = OUR_SERVICES) -> None:
         self._prefixes = service_prefixes
 
     def intercept_service(

@@ -21,8 +21,8 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from booking_server.domain.errors import RateLimitedError
-from booking_server.rpc.auth import CURRENT_CALLER
-from booking_server.rpc.handlers import AroundInterceptor, no_message_hook, peer_host, refuse
+from booking_server.rpc.auth import caller_of
+from booking_server.rpc.handlers import AroundInterceptor, no_message_hook, refuse
 from booking_server.rpc.roles import is_open
 
 
@@ -42,8 +42,7 @@ class RateLimitInterceptor(AroundInterceptor):
     def around(
         self, method: str, context: grpc.ServicerContext, *, streaming: bool
     ) -> Iterator[Callable[[], None]]:
-        caller = CURRENT_CALLER.get()
-        name = caller.name if caller is not None else peer_host(context.peer())
+        name = caller_of(context)
         if not self._limiter.hit(self._item, name):
             reset_at, _ = self._limiter.get_window_stats(self._item, name)
             error = RateLimitedError(

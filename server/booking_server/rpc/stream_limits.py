@@ -13,17 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import grpc
-
 from booking_server.domain.errors import ResourceExhaustedError
-from booking_server.rpc.auth import CURRENT_CALLER
-from booking_server.rpc.handlers import peer_host
-
-
-def caller_of(context: grpc.ServicerContext) -> str:
-    """The authenticated caller (rpc/auth.py); the peer's host when none was named."""
-    caller = CURRENT_CALLER.get()
-    return caller.name if caller is not None else peer_host(context.peer())
 
 
 class StreamLimits:

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import grpc
 from booking.v1 import booking_service_pb2 as pb
 
+from booking_server.rpc.auth import caller_of
 from booking_server.rpc.converters.changes import purchase_change_to_proto, schedule_change_to_proto
-from booking_server.rpc.stream_limits import StreamLimits, caller_of
+from booking_server.rpc.stream_limits import StreamLimits
 from booking_server.services.watch_changes import WatchChanges
 
 
