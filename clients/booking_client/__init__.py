@@ -2,7 +2,7 @@
 
 from booking_client.channels import close_all_channels, close_channel, get_channel
 from booking_client.circuit_breaker import BreakerState, CircuitBreaker
-from booking_client.directory import MAX_BATCH_SIZE, TrainerDirectoryClient
+from booking_client.directory import MAX_BATCH_SIZE, TrainerDirectoryClient, ZoneScope
 from booking_client.errors import (
     CallerDeadlineExceededError,
     DirectoryNotFoundError,
@@ -21,6 +21,7 @@ __all__ = [
     "DirectoryUnavailableError",
     "TrainerDirectoryClient",
     "TtlCache",
+    "ZoneScope",
     "close_all_channels",
     "close_channel",
     "get_channel",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import grpc
@@ -38,6 +39,22 @@ _ANSWERED_CODES = frozenset(
         grpc.StatusCode.OUT_OF_RANGE,
     }
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneScope:
+    """The trainers that may serve one zone: its operator's, whose home zone is it or none."""
+
+    zone_id: str
+    franchise_id: str = ""  # "" = a company-operated zone: company trainers only
+
+    def apply(self, request: trainer_directory_pb2.ListTrainersRequest) -> None:
+        request.zone_id = self.zone_id
+        request.include_without_zone = True
+        if self.franchise_id:
+            request.franchise_id = self.franchise_id
+        else:
+            request.company_only = True
 
 
 class TrainerDirectoryClient:
@@ -84,16 +101,20 @@ class TrainerDirectoryClient:
         return self._breaker
 
     def list_course_trainers(
-        self, course_id: str, *, budget_seconds: float | None = None
+        self, course_id: str, *, zone: ZoneScope | None = None, budget_seconds: float | None = None
     ) -> list[common_pb2.Trainer]:
-        """Every active trainer certified for ``course_id``, all pages followed."""
-        cached = self._course_cache.get(course_id)
+        """Every active trainer certified for ``course_id`` (with ``zone``: only those that may
+        serve it), all pages followed."""
+        key = course_id if zone is None else f"{course_id}/{zone.zone_id}/{zone.franchise_id}"
+        cached = self._course_cache.get(key)
         if cached is not None:
             return _copies(cached)
         budget = Budget(budget_seconds)
-        trainers = self._guarded("ListTrainers", budget, lambda: self._list_all_pages(course_id, budget))
+        trainers = self._guarded(
+            "ListTrainers", budget, lambda: self._list_all_pages(course_id, zone, budget)
+        )
         if self._course_cache.enabled:
-            self._course_cache.put(course_id, tuple(_copies(trainers)))
+            self._course_cache.put(key, tuple(_copies(trainers)))
         return trainers
 
     def get_trainer(self, trainer_id: str, *, budget_seconds: float | None = None) -> common_pb2.Trainer:
@@ -127,7 +148,9 @@ class TrainerDirectoryClient:
 
         return self._guarded("BatchGetTrainers", budget, fetch)
 
-    def _list_all_pages(self, course_id: str, budget: Budget) -> list[common_pb2.Trainer]:
+    def _list_all_pages(
+        self, course_id: str, zone: ZoneScope | None, budget: Budget
+    ) -> list[common_pb2.Trainer]:
         trainers: list[common_pb2.Trainer] = []
         seen_tokens: set[str] = set()
         page_token = ""
@@ -135,6 +158,8 @@ class TrainerDirectoryClient:
             request = trainer_directory_pb2.ListTrainersRequest(
                 course_id=course_id, active_only=True, page_size=self._page_size, page_token=page_token
             )
+            if zone is not None:
+                zone.apply(request)
             response = self._call("ListTrainers", self._stub.ListTrainers, request, budget, None)
             trainers.extend(response.trainers)
             page_token = response.next_page_token

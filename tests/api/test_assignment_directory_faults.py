@@ -137,3 +137,28 @@ def test_the_only_eligible_trainer_on_the_last_of_several_pages_is_found_with_on
     assert response.purchase.trainer_id == eligible.trainer_id
     assert faulty.fake.attempts("ListTrainers") == 4
     assert len(response.decision.rejections) == 159
+
+
+def test_a_directory_that_ignores_the_zone_filters_still_cannot_place_another_zones_trainer(
+    faulty: FaultyWorld,
+) -> None:
+    """The filters only spare work: rules 1-3 are still checked on whatever the directory returns
+    (this scripted directory, like one older than the filters, applies only course and active)."""
+    other_zone = faulty.trainer(north_km=0.5, zone_id=new_id())
+    other_operator = faulty.trainer(north_km=0.6, franchise_id=new_id())
+    eligible = faulty.trainer(north_km=3.0)
+
+    response = faulty.world.booking.AutoAssignTrainer(faulty.world.request())
+
+    assert response.purchase.trainer_id == eligible.trainer_id
+    reasons = {r.trainer_id: r.reason for r in response.decision.rejections}
+    assert reasons == {other_zone.trainer_id: "WRONG_ZONE", other_operator.trainer_id: "WRONG_OPERATOR"}
+    asked = faulty.fake.list_requests[-1]
+    assert (asked.course_id, asked.active_only, asked.zone_id, asked.include_without_zone) == (
+        faulty.world.course_id,
+        True,
+        faulty.world.zone_id,
+        True,
+    )
+    assert (asked.company_only, asked.franchise_id) == (True, "")
+    assert response.decision.candidate_query.trainers_returned == 3

@@ -186,12 +186,13 @@ def test_a_replay_answers_exactly_as_the_first_call_did_even_after_the_directory
 ) -> None:
     near = world.add_trainer(north_km=1.0)
     far = world.add_trainer(north_km=3.0)
-    world.add_trainer(zone_id=new_id())  # rejected: WRONG_ZONE
+    world.add_trainer(zone_id=new_id())  # another home zone: the directory does not return it
     world.add_trainer(north_km=11.0)  # rejected: OUT_OF_TRAVEL_RANGE
     request = world.request()
     first = world.booking.AutoAssignTrainer(request)
     assert first.purchase.trainer_id == near
-    assert len(first.decision.rejections) == 2
+    assert len(first.decision.rejections) == 1
+    assert first.decision.candidate_query.trainers_returned == 3
 
     right_after = world.booking.AutoAssignTrainer(request)
     world.add_trainer(north_km=0.5)  # a nearer trainer now
@@ -276,14 +277,18 @@ def test_the_nearest_trainer_wins_and_others_are_rejected_with_their_first_faili
     assert response.purchase.trainer_id == near
     assert list(response.decision.ranked_trainer_ids) == [near, far, no_location]
     reasons = {r.trainer_id: r.reason for r in response.decision.rejections}
-    # The directory lists active trainers only, so an inactive one is never a candidate.
-    assert inactive not in reasons
-    assert reasons == {
-        out_of_range: "OUT_OF_TRAVEL_RANGE",
-        franchise: "WRONG_OPERATOR",
-        wrong_zone: "WRONG_ZONE",
-        too_many: "TOO_MANY_CERTIFICATIONS",
-    }
+    # The directory is asked for the zone's plausible candidates only (active, the zone's
+    # operator, home zone equal or none): the others are never candidates, so never rejections.
+    assert not {inactive, franchise, wrong_zone} & set(reasons)
+    assert reasons == {out_of_range: "OUT_OF_TRAVEL_RANGE", too_many: "TOO_MANY_CERTIFICATIONS"}
+    query = response.decision.candidate_query
+    assert (query.course_id, query.zone_id, query.company_only, query.franchise_id) == (
+        world.course_id,
+        world.zone_id,
+        True,
+        "",
+    )
+    assert query.trainers_returned == 5  # near, far, no_location, out_of_range, too_many
 
 
 def test_a_franchise_zone_takes_only_trainers_of_its_own_franchise(booking, directory) -> None:  # type: ignore[no-untyped-def]
@@ -297,8 +302,10 @@ def test_a_franchise_zone_takes_only_trainers_of_its_own_franchise(booking, dire
 
     assert response.purchase.trainer_id == own
     assert response.purchase.franchise_id == world.franchise_id
-    reasons = {r.trainer_id: r.reason for r in response.decision.rejections}
-    assert reasons == {other: "WRONG_FRANCHISE", company: "WRONG_OPERATOR"}
+    # Neither was a candidate: the directory was asked for this franchise's trainers only.
+    assert not {other, company} & {r.trainer_id for r in response.decision.rejections}
+    query = response.decision.candidate_query
+    assert (query.franchise_id, query.company_only, query.trainers_returned) == (world.franchise_id, False, 1)
 
 
 def test_a_load_cap_reached_rejects_the_trainer(world: World) -> None:

@@ -173,6 +173,59 @@ def test_list_filters_select_the_matching_trainers_of_a_course(directory: Stub) 
     assert listed_ids(directory, zone_id=zone) == [company.trainer_id]
 
 
+def test_a_zones_candidates_are_its_operators_trainers_with_that_home_zone_or_none(directory: Stub) -> None:
+    course, franchise, zone = fresh_id(), fresh_id(), fresh_id()
+    at_home = upsert(directory, certified_course_ids=[course], zone_id=zone)
+    homeless = upsert(directory, certified_course_ids=[course], zone_id="")
+    upsert(directory, certified_course_ids=[course], zone_id=fresh_id())  # another home zone
+    upsert(directory, certified_course_ids=[course], zone_id=zone, active=False)
+    franchised = upsert(directory, certified_course_ids=[course], zone_id=zone, franchise_id=franchise)
+    upsert(directory, certified_course_ids=[fresh_id()], zone_id=zone)  # another course
+    scope = {"course_id": course, "active_only": True, "zone_id": zone, "include_without_zone": True}
+
+    assert listed_ids(directory, company_only=True, **scope) == sorted(
+        [at_home.trainer_id, homeless.trainer_id]
+    )
+    assert listed_ids(directory, franchise_id=franchise, **scope) == [franchised.trainer_id]
+    # Without it, zone_id alone keeps its meaning: that home zone only.
+    only_home = listed_ids(directory, course_id=course, zone_id=zone, active_only=True, company_only=True)
+    assert only_home == [at_home.trainer_id]
+
+
+def test_the_zone_or_none_filter_pages_with_its_own_tokens(directory: Stub) -> None:
+    course, zone = fresh_id(), fresh_id()
+    expected = sorted(
+        upsert(directory, certified_course_ids=[course], zone_id=zone if i % 2 else "").trainer_id
+        for i in range(5)
+    )
+    asked = pb.ListTrainersRequest(course_id=course, zone_id=zone, include_without_zone=True, page_size=2)
+    seen: list[str] = []
+    while True:
+        page = directory.ListTrainers(asked)
+        seen.extend(t.trainer_id for t in page.trainers)
+        if not page.next_page_token:
+            break
+        asked.page_token = page.next_page_token
+    assert seen == expected
+    # A token is bound to its filters: the same token without include_without_zone is refused.
+    first = directory.ListTrainers(
+        pb.ListTrainersRequest(course_id=course, zone_id=zone, include_without_zone=True, page_size=2)
+    )
+    other = pb.ListTrainersRequest(
+        course_id=course, zone_id=zone, page_size=2, page_token=first.next_page_token
+    )
+    error = failure(directory.ListTrainers, other)
+    assert (error.code, list(error.violations)) == (grpc.StatusCode.INVALID_ARGUMENT, ["page_token"])
+
+
+def test_include_without_zone_needs_a_zone(directory: Stub) -> None:
+    error = failure(directory.ListTrainers, pb.ListTrainersRequest(include_without_zone=True))
+    assert (error.code, list(error.violations)) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        ["include_without_zone"],
+    )
+
+
 def test_franchise_and_company_only_together_are_invalid(directory: Stub) -> None:
     request = pb.ListTrainersRequest(franchise_id=fresh_id(), company_only=True)
     error = failure(directory.ListTrainers, request)

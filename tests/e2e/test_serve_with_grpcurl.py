@@ -297,8 +297,11 @@ def test_the_generated_client_auto_assigns_on_demo_data(channel: grpc.Channel) -
     assert response.purchase.trainer_id.startswith(DEMO_TRAINER_PREFIX)
     assert response.decision.zone.name == "Demo Hyderabad Central"
     assert len(response.sessions) == 10
-    # Franchise trainers certified for the course are explained, not silently dropped.
-    assert "WRONG_OPERATOR" in {r.reason for r in response.decision.rejections}
+    # The decision says what the directory was asked: the zone's company trainers of the course.
+    query = response.decision.candidate_query
+    assert (query.zone_id, query.company_only) == (response.decision.zone.zone_id, True)
+    assert query.trainers_returned >= 1
+    assert "WRONG_OPERATOR" not in {r.reason for r in response.decision.rejections}
 
 
 def test_the_generated_client_gets_invalid_argument_for_a_malformed_id(channel: grpc.Channel) -> None:

@@ -12,10 +12,12 @@ from typing import Any, Self
 
 from booking_server.domain.model import (
     BusyInterval,
+    CandidateQuery,
     PurchaseStatus,
     ScheduledSession,
     TrainerCandidate,
     WaitlistReason,
+    Zone,
 )
 from booking_server.domain.purchase import AssignmentDecision, PurchaseOutcome, StoredPurchase, StoredSession
 from booking_server.domain.slots import SlotStatus, TrainerSlot
@@ -267,11 +269,25 @@ class FakeDirectory:
     unavailable: bool = False
     calls: int = 0
 
-    def list_candidates(self, course_id: str, *, budget_seconds: float | None) -> CandidateList:
+    def list_candidates(self, course_id: str, zone: Zone, *, budget_seconds: float | None) -> CandidateList:
+        """Filters like ListTrainers with the adapter's ZoneScope: certified for the course,
+        active, the zone's operator, home zone equal or none (unreadable records always pass)."""
         self.calls += 1
         if self.unavailable:
             raise TrainerDirectoryUnavailableError("directory down")
-        return self.candidates
+        listed = self.candidates
+        matching = tuple(
+            c
+            for c in listed.candidates
+            if course_id in c.certified_course_ids
+            and c.active
+            and c.franchise_id == zone.franchise_id
+            and c.zone_id in (None, zone.zone_id)
+        )
+        query = CandidateQuery(
+            course_id, zone.zone_id, zone.franchise_id, len(matching) + len(listed.unreadable_trainer_ids)
+        )
+        return CandidateList(matching, listed.unreadable_trainer_ids, query)
 
     def get_candidate(self, trainer_id: str, *, budget_seconds: float | None) -> TrainerCandidate | None:
         self.calls += 1

@@ -169,6 +169,7 @@ class AssignmentDecision(_message.Message):
     ZONE_FIELD_NUMBER: _builtins.int
     RANKED_TRAINER_IDS_FIELD_NUMBER: _builtins.int
     REJECTIONS_FIELD_NUMBER: _builtins.int
+    CANDIDATE_QUERY_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def zone(self) -> _common_pb2.Zone:
         """The zone found, if any."""
@@ -181,20 +182,66 @@ class AssignmentDecision(_message.Message):
     def rejections(self) -> _containers.RepeatedCompositeFieldContainer[Global___CandidateRejection]:
         """One entry per rejected candidate."""
 
+    @_builtins.property
+    def candidate_query(self) -> Global___CandidateQuery:
+        """What the trainer directory was asked for and how many trainers it returned. Candidates are
+        the trainers it returned: those it filtered out (inactive, another operator, another home
+        zone) are not listed in rejections. Unset when the directory was not asked.
+        """
+
     def __init__(
         self,
         *,
         zone: _common_pb2.Zone | None = ...,
         ranked_trainer_ids: _abc.Iterable[_builtins.str] | None = ...,
         rejections: _abc.Iterable[Global___CandidateRejection] | None = ...,
+        candidate_query: Global___CandidateQuery | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["zone", b"zone"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["candidate_query", b"candidate_query", "zone", b"zone"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ranked_trainer_ids", b"ranked_trainer_ids", "rejections", b"rejections", "zone", b"zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["candidate_query", b"candidate_query", "ranked_trainer_ids", b"ranked_trainer_ids", "rejections", b"rejections", "zone", b"zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AssignmentDecision: _TypeAlias = AssignmentDecision  # noqa: Y015
+
+@_typing.final
+class CandidateQuery(_message.Message):
+    """The trainer directory's ListTrainers filters an assignment used, and what came back."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COURSE_ID_FIELD_NUMBER: _builtins.int
+    FRANCHISE_ID_FIELD_NUMBER: _builtins.int
+    COMPANY_ONLY_FIELD_NUMBER: _builtins.int
+    ZONE_ID_FIELD_NUMBER: _builtins.int
+    TRAINERS_RETURNED_FIELD_NUMBER: _builtins.int
+    course_id: _builtins.str
+    """The purchase's course."""
+    franchise_id: _builtins.str
+    """The zone's franchise; empty with company_only."""
+    company_only: _builtins.bool
+    """True for a company-operated zone: company trainers only."""
+    zone_id: _builtins.str
+    """The zone found; trainers without a home zone are asked for too."""
+    trainers_returned: _builtins.int
+    """Active trainers matching the filters that the directory returned (every page)."""
+    def __init__(
+        self,
+        *,
+        course_id: _builtins.str = ...,
+        franchise_id: _builtins.str = ...,
+        company_only: _builtins.bool = ...,
+        zone_id: _builtins.str = ...,
+        trainers_returned: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["company_only", b"company_only", "course_id", b"course_id", "franchise_id", b"franchise_id", "trainers_returned", b"trainers_returned", "zone_id", b"zone_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CandidateQuery: _TypeAlias = CandidateQuery  # noqa: Y015
 
 @_typing.final
 class CandidateRejection(_message.Message):

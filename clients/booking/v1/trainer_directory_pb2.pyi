@@ -126,6 +126,7 @@ class ListTrainersRequest(_message.Message):
     ZONE_ID_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    INCLUDE_WITHOUT_ZONE_FIELD_NUMBER: _builtins.int
     course_id: _builtins.str
     """Only trainers certified for this course."""
     active_only: _builtins.bool
@@ -140,6 +141,10 @@ class ListTrainersRequest(_message.Message):
     """Page size, default 50, max 500."""
     page_token: _builtins.str
     """Token from a previous response."""
+    include_without_zone: _builtins.bool
+    """With zone_id: trainers without a home zone match too ("home zone equal or none", the
+    booking side's candidates for a zone). Requires zone_id.
+    """
     def __init__(
         self,
         *,
@@ -150,10 +155,11 @@ class ListTrainersRequest(_message.Message):
         zone_id: _builtins.str = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        include_without_zone: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_only", b"active_only", "company_only", b"company_only", "course_id", b"course_id", "franchise_id", b"franchise_id", "page_size", b"page_size", "page_token", b"page_token", "zone_id", b"zone_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_only", b"active_only", "company_only", b"company_only", "course_id", b"course_id", "franchise_id", b"franchise_id", "include_without_zone", b"include_without_zone", "page_size", b"page_size", "page_token", b"page_token", "zone_id", b"zone_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -102,6 +102,23 @@ class Zone:
 
 
 @dataclass(frozen=True, slots=True)
+class CandidateQuery:
+    """What the trainer directory is asked for a zone's candidates (product 1.5, rules 1-3 as
+    filters): the course's active trainers of the zone's operator whose home zone is that zone or
+    none. Rules 1-3 are still checked on every trainer returned; the filters only spare the
+    directory, the wire and this service the trainers that could never serve the zone."""
+
+    course_id: str
+    zone_id: str
+    franchise_id: str | None  # the zone's; None = company trainers only
+    trainers_returned: int = 0  # every page, unreadable records included
+
+    @classmethod
+    def for_zone(cls, course_id: str, zone: Zone) -> CandidateQuery:
+        return cls(course_id=course_id, zone_id=zone.zone_id, franchise_id=zone.franchise_id)
+
+
+@dataclass(frozen=True, slots=True)
 class SessionFlags:
     """Booking flags of a HYBRID session; `initial_time_slot` is "" when there is none."""
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from booking_server.domain.eligibility import Rejection
 from booking_server.domain.model import (
+    CandidateQuery,
     ClassType,
     DeliveryMode,
     GeoPoint,
@@ -152,6 +153,7 @@ class AssignmentDecision:
     ranked_trainer_ids: tuple[str, ...] = ()
     rejections: tuple[Rejection, ...] = ()
     zone_rejections: tuple[Rejection, ...] = ()
+    candidate_query: CandidateQuery | None = None  # None: the directory was not asked
 
     @property
     def all_rejections(self) -> tuple[Rejection, ...]:

@@ -83,6 +83,7 @@ class TrainerListQuery:
     zone_id: str | None
     page_size: int
     after_trainer_id: str | None
+    include_without_zone: bool = False  # with zone_id: "home zone equal or none"
 
     def next_page_token(self, last_trainer_id: str) -> str:
         """The token of the page after the one ending with `last_trainer_id`."""
@@ -145,6 +146,7 @@ def validate_trainer_list(
     zone_id: str,
     page_size: int,
     page_token: str,
+    include_without_zone: bool = False,
 ) -> TrainerListQuery:
     """A ListTrainers request; the token must come from the same filters."""
     violations: list[FieldViolation] = []
@@ -154,6 +156,8 @@ def validate_trainer_list(
     if franchise_id and company_only:
         # "Company trainers of franchise F" is always empty: surely a caller's mistake.
         violations.append(FieldViolation("company_only", "cannot be combined with franchise_id"))
+    if include_without_zone and not zone_id:
+        violations.append(FieldViolation("include_without_zone", "requires zone_id"))
     query = TrainerListQuery(
         course_id=_optional_id(course_id),
         active_only=active_only,
@@ -162,6 +166,7 @@ def validate_trainer_list(
         zone_id=_optional_id(zone_id),
         page_size=resolve_page_size(page_size, violations),
         after_trainer_id=None,
+        include_without_zone=include_without_zone,
     )
     values = decode_page_token(page_token, keys=_TOKEN_KEYS, violations=violations)
     if values is not None:
@@ -174,15 +179,16 @@ def validate_trainer_list(
 
 
 def _fingerprint(query: TrainerListQuery) -> str:
-    return filters_fingerprint(
-        {
-            "course_id": query.course_id or "",
-            "active_only": str(query.active_only),
-            "franchise_id": query.franchise_id or "",
-            "company_only": str(query.company_only),
-            "zone_id": query.zone_id or "",
-        }
-    )
+    filters = {
+        "course_id": query.course_id or "",
+        "active_only": str(query.active_only),
+        "franchise_id": query.franchise_id or "",
+        "company_only": str(query.company_only),
+        "zone_id": query.zone_id or "",
+    }
+    if query.include_without_zone:  # only when set: tokens issued before the filter existed stay valid
+        filters["include_without_zone"] = "True"
+    return filters_fingerprint(filters)
 
 
 def _check_courses(course_ids: Sequence[str], violations: list[FieldViolation]) -> tuple[str, ...]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from booking.v1 import common_pb2
 from booking_client import (
     CallerDeadlineExceededError,
@@ -9,10 +11,11 @@ from booking_client import (
     DirectoryUnavailableError,
     TrainerDirectoryClient,
     TtlCache,
+    ZoneScope,
 )
 
 from booking_server.domain.errors import DeadlineExceededError
-from booking_server.domain.model import GeoPoint, TrainerCandidate
+from booking_server.domain.model import CandidateQuery, GeoPoint, TrainerCandidate, Zone
 from booking_server.domain.validation import is_uuid
 from booking_server.metrics import Metrics
 from booking_server.services.ports.directory import CandidateList, TrainerDirectoryUnavailableError
@@ -38,7 +41,9 @@ def _candidate(trainer: common_pb2.Trainer) -> TrainerCandidate | None:
     )
 
 
-def to_candidate_list(trainers: list[common_pb2.Trainer]) -> CandidateList:
+def to_candidate_list(
+    trainers: list[common_pb2.Trainer], query: CandidateQuery | None = None
+) -> CandidateList:
     candidates: list[TrainerCandidate] = []
     unreadable: list[str] = []
     for trainer in trainers:
@@ -47,7 +52,9 @@ def to_candidate_list(trainers: list[common_pb2.Trainer]) -> CandidateList:
             unreadable.append(trainer.trainer_id)
         else:
             candidates.append(candidate)
-    return CandidateList(tuple(candidates), tuple(unreadable))
+    if query is not None:
+        query = replace(query, trainers_returned=len(trainers))
+    return CandidateList(tuple(candidates), tuple(unreadable), query)
 
 
 def _out_of_time() -> DeadlineExceededError:
@@ -62,11 +69,11 @@ def _out_of_time() -> DeadlineExceededError:
 
 
 class GrpcTrainerDirectory:
-    """Lists a course's candidates through the generated stub (paging, retries, breaker).
+    """Lists a zone's candidates for a course through the generated stub (paging, retries,
+    breaker), with the directory filtering by operator and home zone (CandidateQuery).
 
     With a TTL (BOOKING_DIRECTORY_CACHE_TTL_SECONDS, off by default) the converted list of a
-    course is reused for that many seconds: a popular course is then read and converted once
-    per TTL instead of once per assignment. Staleness is bounded by the TTL, and the database
+    course and zone is reused for that many seconds. Staleness is bounded by the TTL, and the database
     still guards every reservation.
     """
 
@@ -77,20 +84,23 @@ class GrpcTrainerDirectory:
         self._requests = metrics.directory_requests
         self._cache: TtlCache[CandidateList] = TtlCache(ttl_seconds=cache_ttl_seconds)
 
-    def list_candidates(self, course_id: str, *, budget_seconds: float | None) -> CandidateList:
-        cached = self._cache.get(course_id)
+    def list_candidates(self, course_id: str, zone: Zone, *, budget_seconds: float | None) -> CandidateList:
+        # The zone's operator is part of the key: UpdateZone may move a zone to a franchise.
+        key = f"{course_id}/{zone.zone_id}/{zone.franchise_id or ''}"
+        cached = self._cache.get(key)
         if cached is not None:
             return cached
+        scope = ZoneScope(zone.zone_id, zone.franchise_id or "")
         try:
-            trainers = self._client.list_course_trainers(course_id, budget_seconds=budget_seconds)
+            trainers = self._client.list_course_trainers(course_id, zone=scope, budget_seconds=budget_seconds)
         except CallerDeadlineExceededError as exc:
             raise _out_of_time() from exc
         except DirectoryUnavailableError as exc:
             self._requests.labels("unavailable").inc()
             raise TrainerDirectoryUnavailableError(str(exc)) from exc
         self._requests.labels("ok").inc()
-        candidates = to_candidate_list(trainers)
-        self._cache.put(course_id, candidates)
+        candidates = to_candidate_list(trainers, CandidateQuery.for_zone(course_id, zone))
+        self._cache.put(key, candidates)
         return candidates
 
     def get_candidate(self, trainer_id: str, *, budget_seconds: float | None) -> TrainerCandidate | None:

@@ -38,6 +38,7 @@ class TrainerDirectoryServicer(trainer_directory_pb2_grpc.TrainerDirectoryServic
             franchise_id=request.franchise_id,
             company_only=request.company_only,
             zone_id=request.zone_id,
+            include_without_zone=request.include_without_zone,
             page_size=request.page_size,
             page_token=request.page_token,
         )

@@ -129,14 +129,16 @@ class AssignTrainer:
                 start_date=command.start_date,
                 time_slot=command.preferred_time_slot,
             ),
-            candidates=self._read_candidates(command.course_id, deadline.remaining_seconds()),
+            candidates=self._read_candidates(command.course_id, found[0], deadline.remaining_seconds()),
             deadline=deadline,
         )
         return retrying_conflicts(lambda: self._decide(plan), deadline=deadline, name="assign_trainer")
 
-    def _read_candidates(self, course_id: str, budget_seconds: float | None) -> CandidateList | None:
+    def _read_candidates(
+        self, course_id: str, zone: Zone, budget_seconds: float | None
+    ) -> CandidateList | None:
         try:
-            return self._directory.list_candidates(course_id, budget_seconds=budget_seconds)
+            return self._directory.list_candidates(course_id, zone, budget_seconds=budget_seconds)
         except TrainerDirectoryUnavailableError:
             log.warning("trainer_directory_unavailable", course_id=course_id)
             return None

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import structlog
 
 from booking_server.domain.errors import FieldViolation, require_no_violations
-from booking_server.domain.model import PurchaseStatus
+from booking_server.domain.model import PurchaseStatus, Zone
 from booking_server.domain.purchase import StoredPurchase
 from booking_server.domain.validation import is_uuid, validate_uuid_field
 from booking_server.services.clock import Clock
@@ -178,8 +178,11 @@ class PromoteWaitlisted:
         with self._group_locks.hold(f"promotion:{zone_id}:{course_id}", wait_seconds=wait_seconds) as held:
             if not held:
                 return PassResult(unfinished=True)  # another replica's pass over this group is under way
+            zone = self._zone(zone_id)
+            if zone is None:
+                return PassResult(tried=len(members))  # the zone is gone: nobody of it can be promoted
             try:
-                candidates = self._directory.list_candidates(course_id, budget_seconds=None)
+                candidates = self._directory.list_candidates(course_id, zone, budget_seconds=None)
             except TrainerDirectoryUnavailableError:
                 log.warning("promotion_directory_unavailable", course_id=course_id)
                 return PassResult(unfinished=True)
@@ -195,6 +198,11 @@ class PromoteWaitlisted:
                 if outcome is not None:
                     promoted.append(outcome)
             return PassResult(tuple(promoted), tried=len(members))
+
+    def _zone(self, zone_id: str) -> Zone | None:
+        with self._uow_factory() as uow:
+            record = uow.zones.get(zone_id)
+        return None if record is None else record.zone
 
     def _promote(self, purchase_id: str, candidates: CandidateList) -> StoredPurchase | None:
         deadline = Deadline.after(None)

@@ -67,5 +67,6 @@ def rank_for_sessions(
         ranked_trainer_ids=tuple(t.trainer_id for t in judged.ranked),
         rejections=tuple(own),
         zone_rejections=placement.rejections,
+        candidate_query=candidates.query,
     )
     return RankedChoice(decision, {t.trainer_id: t.candidate.max_active_purchases for t in pool})

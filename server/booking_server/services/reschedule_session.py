@@ -27,7 +27,7 @@ from booking_server.domain.lifecycle import (
     is_movable,
     overlaps_another_session,
 )
-from booking_server.domain.model import PurchaseStatus
+from booking_server.domain.model import PurchaseStatus, Zone
 from booking_server.domain.purchase import StoredPurchase, StoredSession
 from booking_server.domain.validation import validate_uuid_field
 from booking_server.services.clock import Clock
@@ -53,6 +53,7 @@ class _TrainerBusy:
     """The session's own trainer is not free at the new time."""
 
     course_id: str
+    zone: Zone | None  # the purchase's, whose candidates may substitute (None: no zone left)
 
 
 def slot_overlap() -> FailedPreconditionError:
@@ -98,9 +99,11 @@ class RescheduleSession:
             return first
         if not allow_substitute:
             raise slot_overlap()
+        if first.zone is None:
+            raise _no_substitute()
         try:
             candidates = self._directory.list_candidates(
-                first.course_id, budget_seconds=deadline.remaining_seconds()
+                first.course_id, first.zone, budget_seconds=deadline.remaining_seconds()
             )
         except TrainerDirectoryUnavailableError as exc:
             raise directory_unavailable() from exc
@@ -142,7 +145,8 @@ class RescheduleSession:
             booked = uow.slots.reserve(holder, purchase_id=purchase.purchase_id, sessions=[moved], load_cap=0)
             if booked is not Reservation.BOOKED:
                 if candidates is None:
-                    return _TrainerBusy(purchase.course_id)  # rolled back on exit
+                    record = uow.zones.get(purchase.zone_id) if purchase.zone_id else None
+                    return _TrainerBusy(purchase.course_id, record.zone if record else None)  # rolled back
                 self._substitute(uow, purchase, moved, holder, candidates)
             return self._finish(uow, purchase, session, holder)
 

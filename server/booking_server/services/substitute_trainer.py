@@ -27,7 +27,7 @@ from booking_server.domain.errors import (
     require_no_violations,
 )
 from booking_server.domain.lifecycle import check_reason, movable_from
-from booking_server.domain.model import PurchaseStatus
+from booking_server.domain.model import PurchaseStatus, Zone
 from booking_server.domain.purchase import AssignmentDecision, StoredPurchase, StoredSession
 from booking_server.domain.validation import parse_date_field, validate_uuid_field
 from booking_server.services.clock import Clock
@@ -98,7 +98,9 @@ class SubstituteTrainer:
             if repeat is not None:
                 return repeat
             _require_assigned(purchase)
-        candidates = self._candidates(request, purchase.course_id, deadline)
+            record = uow.zones.get(purchase.zone_id) if purchase.zone_id else None
+            assert record is not None  # an ASSIGNED purchase has its zone (a foreign key keeps it)
+        candidates = self._candidates(request, purchase.course_id, record.zone, deadline)
         return retrying_conflicts(
             lambda: self._substitute(request, candidates, deadline),
             deadline=deadline,
@@ -123,11 +125,11 @@ class SubstituteTrainer:
             fingerprint=hashlib.sha256(asked.encode("utf-8")).hexdigest(),
         )
 
-    def _candidates(self, request: _Request, course_id: str, deadline: Deadline) -> CandidateList:
+    def _candidates(self, request: _Request, course_id: str, zone: Zone, deadline: Deadline) -> CandidateList:
         budget = deadline.remaining_seconds()
         try:
             if request.trainer_id is None:
-                return self._directory.list_candidates(course_id, budget_seconds=budget)
+                return self._directory.list_candidates(course_id, zone, budget_seconds=budget)
             named = self._directory.get_candidate(request.trainer_id, budget_seconds=budget)
         except TrainerDirectoryUnavailableError as exc:
             raise directory_unavailable() from exc

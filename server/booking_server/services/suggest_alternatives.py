@@ -96,7 +96,9 @@ class SuggestAlternatives:
                 status=PurchaseStatus.SERVICE_NOT_AVAILABLE, message=SERVICE_NOT_AVAILABLE_MESSAGE
             )
         try:
-            candidates = self._directory.list_candidates(command.course_id, budget_seconds=budget_seconds)
+            candidates = self._directory.list_candidates(
+                command.course_id, found[0], budget_seconds=budget_seconds
+            )
         except TrainerDirectoryUnavailableError as exc:
             raise directory_unavailable() from exc
         return Suggestions(self._search(command, bounds, found[0], candidates))

@@ -66,6 +66,7 @@ class TrainerService:
         franchise_id: str = "",
         company_only: bool = False,
         zone_id: str = "",
+        include_without_zone: bool = False,
         page_size: int = 0,
         page_token: str = "",
     ) -> TrainerPage:
@@ -76,6 +77,7 @@ class TrainerService:
             franchise_id=franchise_id,
             company_only=company_only,
             zone_id=zone_id,
+            include_without_zone=include_without_zone,
             page_size=page_size,
             page_token=page_token,
         )

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from booking_server.domain.eligibility import Rejection, RejectionReason
-from booking_server.domain.model import GeoPoint, Zone
+from booking_server.domain.model import CandidateQuery, GeoPoint, Zone
 from booking_server.domain.purchase import AssignmentDecision
 
 _SAVE = text(
@@ -47,16 +47,25 @@ def _rejections_from_json(values: list[list[str]]) -> tuple[Rejection, ...]:
     return tuple(Rejection(t, RejectionReason(reason), detail) for t, reason, detail in values)
 
 
+def _query_to_json(query: CandidateQuery) -> list[Any]:
+    return [query.course_id, query.zone_id, query.franchise_id, query.trainers_returned]
+
+
+def _query_from_json(values: list[Any] | None) -> CandidateQuery | None:
+    """None for decisions stored before the directory was asked per zone (no "query" key)."""
+    return None if values is None else CandidateQuery(*values)
+
+
 def decision_to_json(decision: AssignmentDecision) -> str:
-    return json.dumps(
-        {
-            "zone": None if decision.zone is None else _zone_to_json(decision.zone),
-            "ranked": list(decision.ranked_trainer_ids),
-            "rejections": _rejections_to_json(decision.rejections),
-            "zone_rejections": _rejections_to_json(decision.zone_rejections),
-        },
-        separators=(",", ":"),
-    )
+    value: dict[str, Any] = {
+        "zone": None if decision.zone is None else _zone_to_json(decision.zone),
+        "ranked": list(decision.ranked_trainer_ids),
+        "rejections": _rejections_to_json(decision.rejections),
+        "zone_rejections": _rejections_to_json(decision.zone_rejections),
+    }
+    if decision.candidate_query is not None:
+        value["query"] = _query_to_json(decision.candidate_query)
+    return json.dumps(value, separators=(",", ":"))
 
 
 def decision_from_json(value: dict[str, Any]) -> AssignmentDecision:
@@ -65,6 +74,7 @@ def decision_from_json(value: dict[str, Any]) -> AssignmentDecision:
         ranked_trainer_ids=tuple(value["ranked"]),
         rejections=_rejections_from_json(value["rejections"]),
         zone_rejections=_rejections_from_json(value["zone_rejections"]),
+        candidate_query=_query_from_json(value.get("query")),
     )
 
 

@@ -11,7 +11,20 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import ARRAY, ColumnElement, Connection, Row, Select, Table, Text, delete, func, select, true
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    Table,
+    Text,
+    delete,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 
@@ -133,7 +146,9 @@ def _filters(query: TrainerListQuery) -> list[ColumnElement[bool]]:
     if query.company_only:
         filters.append(trainers.c.franchise_id.is_(None))
     if query.zone_id is not None:
-        filters.append(trainers.c.zone_id == uuid.UUID(query.zone_id))
+        in_zone = trainers.c.zone_id == uuid.UUID(query.zone_id)
+        # Both arms use ix_trainers_zone_id (a btree finds NULLs too).
+        filters.append(or_(in_zone, trainers.c.zone_id.is_(None)) if query.include_without_zone else in_zone)
     return filters
 
 

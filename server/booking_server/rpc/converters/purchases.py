@@ -153,6 +153,17 @@ def decision_to_proto(decision: AssignmentDecision) -> pb.AssignmentDecision:
     if decision.zone is not None:
         message.zone.CopyFrom(zone_to_proto(decision.zone))
     message.rejections.extend(_rejection_to_proto(r) for r in decision.all_rejections)
+    query = decision.candidate_query
+    if query is not None:
+        message.candidate_query.CopyFrom(
+            pb.CandidateQuery(
+                course_id=query.course_id,
+                franchise_id=query.franchise_id or "",
+                company_only=query.franchise_id is None,
+                zone_id=query.zone_id,
+                trainers_returned=query.trainers_returned,
+            )
+        )
     return message
 
 

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from booking_server.domain.eligibility import Screening, place_candidates
 from booking_server.domain.errors import UnavailableError
-from booking_server.domain.model import TrainerCandidate, Zone
+from booking_server.domain.model import CandidateQuery, TrainerCandidate, Zone
 
 
 class TrainerDirectoryUnavailableError(Exception):
@@ -26,6 +26,8 @@ class CandidateList:
     candidates: tuple[TrainerCandidate, ...]
     # Records the directory returned but that could not be understood: only they are excluded.
     unreadable_trainer_ids: tuple[str, ...] = ()
+    # What the directory was asked and how many records it returned (the decision reports it).
+    query: CandidateQuery | None = None
     # place_candidates per (zone, operator), kept as long as this list is (a cached list lives
     # for the directory cache's TTL). Races only compute the same value twice.
     _placements: dict[tuple[str, str | None], Screening] = field(
@@ -42,8 +44,9 @@ class CandidateList:
 
 
 class TrainerDirectory(Protocol):
-    def list_candidates(self, course_id: str, *, budget_seconds: float | None) -> CandidateList:
-        """Active trainers certified for the course, every page; budget = caller's remaining time.
+    def list_candidates(self, course_id: str, zone: Zone, *, budget_seconds: float | None) -> CandidateList:
+        """The zone's candidates for the course (CandidateQuery), every page; budget = caller's
+        remaining time.
 
         TrainerDirectoryUnavailableError when the directory failed; DeadlineExceededError when the
         budget ran out first (that says nothing about the directory, and is never stored).

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file booking/v1/booking_service.proto.
  */
 export const file_booking_v1_booking_service: GenFile = /*@__PURE__*/
-  fileDesc("CiBib29raW5nL3YxL2Jvb2tpbmdfc2VydmljZS5wcm90bxIKYm9va2luZy52MSLtAgoYQXV0b0Fzc2lnblRyYWluZXJSZXF1ZXN0EhIKCmJvb2tpbmdfaWQYASABKAkSEQoJY291cnNlX2lkGAIgASgJEikKCmNsYXNzX3R5cGUYAyABKA4yFS5ib29raW5nLnYxLkNsYXNzVHlwZRIWCg50b3RhbF9zZXNzaW9ucxgEIAEoBRIvCg1kZWxpdmVyeV9tb2RlGAUgASgOMhguYm9va2luZy52MS5EZWxpdmVyeU1vZGUSEgoKc3RhcnRfZGF0ZRgGIAEoCRIbChNwcmVmZXJyZWRfdGltZV9zbG90GAcgASgJEi4KEHN0dWRlbnRfbG9jYXRpb24YCCABKAsyFC5ib29raW5nLnYxLkdlb1BvaW50EhcKD3N0dWRlbnRfYWRkcmVzcxgJIAEoCRIlCghzdHVkZW50cxgKIAMoCzITLmJvb2tpbmcudjEuU3R1ZGVudBIVCg12YWxpZGF0ZV9vbmx5GAsgASgIIqQBChlBdXRvQXNzaWduVHJhaW5lclJlc3BvbnNlEiYKCHB1cmNoYXNlGAEgASgLMhQuYm9va2luZy52MS5QdXJjaGFzZRItCghzZXNzaW9ucxgCIAMoCzIbLmJvb2tpbmcudjEuUHVyY2hhc2VTZXNzaW9uEjAKCGRlY2lzaW9uGAMgASgLMh4uYm9va2luZy52MS5Bc3NpZ25tZW50RGVjaXNpb24ihAEKEkFzc2lnbm1lbnREZWNpc2lvbhIeCgR6b25lGAEgASgLMhAuYm9va2luZy52MS5ab25lEhoKEnJhbmtlZF90cmFpbmVyX2lkcxgCIAMoCRIyCgpyZWplY3Rpb25zGAMgAygLMh4uYm9va2luZy52MS5DYW5kaWRhdGVSZWplY3Rpb24iSAoSQ2FuZGlkYXRlUmVqZWN0aW9uEhIKCnRyYWluZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJEg4KBmRldGFpbBgDIAEoCSIpChJHZXRQdXJjaGFzZVJlcXVlc3QSEwoLcHVyY2hhc2VfaWQYASABKAkiPQoTR2V0UHVyY2hhc2VSZXNwb25zZRImCghwdXJjaGFzZRgBIAEoCzIULmJvb2tpbmcudjEuUHVyY2hhc2UiogEKFExpc3RQdXJjaGFzZXNSZXF1ZXN0EhIKCmJvb2tpbmdfaWQYASABKAkSKgoGc3RhdHVzGAIgASgOMhouYm9va2luZy52MS5QdXJjaGFzZVN0YXR1cxISCgp0cmFpbmVyX2lkGAMgASgJEg8KB3pvbmVfaWQYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkiWQoVTGlzdFB1cmNoYXNlc1Jlc3BvbnNlEicKCXB1cmNoYXNlcxgBIAMoCzIULmJvb2tpbmcudjEuUHVyY2hhc2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKG0xpc3RQdXJjaGFzZVNlc3Npb25zUmVxdWVzdBITCgtwdXJjaGFzZV9pZBgBIAEoCSJNChxMaXN0UHVyY2hhc2VTZXNzaW9uc1Jlc3BvbnNlEi0KCHNlc3Npb25zGAEgAygLMhsuYm9va2luZy52MS5QdXJjaGFzZVNlc3Npb24iMgobU3luY1B1cmNoYXNlU2Vzc2lvbnNSZXF1ZXN0EhMKC3B1cmNoYXNlX2lkGAEgASgJIkYKHFN5bmNQdXJjaGFzZVNlc3Npb25zUmVzcG9uc2USJgoGcmVzdWx0GAEgASgLMhYuYm9va2luZy52MS5TeW5jUmVzdWx0IigKElN5bmNTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIj0KE1N5bmNTZXNzaW9uUmVzcG9uc2USJgoGcmVzdWx0GAEgASgLMhYuYm9va2luZy52MS5TeW5jUmVzdWx0IjcKHlN5bmNBbGxVbnN5bmNlZFNlc3Npb25zUmVxdWVzdBIVCg1tYXhfcHVyY2hhc2VzGAEgASgFIpkBCh9TeW5jQWxsVW5zeW5jZWRTZXNzaW9uc1Jlc3BvbnNlEhsKE3B1cmNoYXNlc19wcm9jZXNzZWQYASABKAUSGAoQc2Vzc2lvbnNfY3JlYXRlZBgCIAEoBRIYChBzZXNzaW9uc191cGRhdGVkGAMgASgFEiUKBmVycm9ycxgEIAMoCzIVLmJvb2tpbmcudjEuU3luY0Vycm9yImcKClN5bmNSZXN1bHQSGAoQc2Vzc2lvbnNfY3JlYXRlZBgBIAEoBRIYChBzZXNzaW9uc191cGRhdGVkGAIgASgFEiUKBmVycm9ycxgDIAMoCzIVLmJvb2tpbmcudjEuU3luY0Vycm9yIkUKCVN5bmNFcnJvchITCgtwdXJjaGFzZV9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEg8KB21lc3NhZ2UYAyABKAkiLAoWQ29tcGxldGVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIn0KF0NvbXBsZXRlU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5ib29raW5nLnYxLlB1cmNoYXNlU2Vzc2lvbhI0ChNjZXJ0aWZpY2F0ZXNfaXNzdWVkGAIgAygLMhcuYm9va2luZy52MS5DZXJ0aWZpY2F0ZSIyChtHZW5lcmF0ZUNlcnRpZmljYXRlc1JlcXVlc3QSEwoLcHVyY2hhc2VfaWQYASABKAkiVAocR2VuZXJhdGVDZXJ0aWZpY2F0ZXNSZXNwb25zZRI0ChNjZXJ0aWZpY2F0ZXNfaXNzdWVkGAEgAygLMhcuYm9va2luZy52MS5DZXJ0aWZpY2F0ZSJpChdMaXN0Q2VydGlmaWNhdGVzUmVxdWVzdBITCgtwdXJjaGFzZV9pZBgBIAEoCRISCgpzdHVkZW50X2lkGAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJImIKGExpc3RDZXJ0aWZpY2F0ZXNSZXNwb25zZRItCgxjZXJ0aWZpY2F0ZXMYASADKAsyFy5ib29raW5nLnYxLkNlcnRpZmljYXRlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIzChFDcmVhdGVab25lUmVxdWVzdBIeCgR6b25lGAEgASgLMhAuYm9va2luZy52MS5ab25lIjQKEkNyZWF0ZVpvbmVSZXNwb25zZRIeCgR6b25lGAEgASgLMhAuYm9va2luZy52MS5ab25lIiEKDkdldFpvbmVSZXF1ZXN0Eg8KB3pvbmVfaWQYASABKAkiMQoPR2V0Wm9uZVJlc3BvbnNlEh4KBHpvbmUYASABKAsyEC5ib29raW5nLnYxLlpvbmUiZAoQTGlzdFpvbmVzUmVxdWVzdBITCgthY3RpdmVfb25seRgBIAEoCBIUCgxmcmFuY2hpc2VfaWQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiTQoRTGlzdFpvbmVzUmVzcG9uc2USHwoFem9uZXMYASADKAsyEC5ib29raW5nLnYxLlpvbmUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImQKEVVwZGF0ZVpvbmVSZXF1ZXN0Eh4KBHpvbmUYASABKAsyEC5ib29raW5nLnYxLlpvbmUSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIjQKElVwZGF0ZVpvbmVSZXNwb25zZRIeCgR6b25lGAEgASgLMhAuYm9va2luZy52MS5ab25lIjoKEEZpbmRab25lc1JlcXVlc3QSJgoIbG9jYXRpb24YASABKAsyFC5ib29raW5nLnYxLkdlb1BvaW50IjsKEUZpbmRab25lc1Jlc3BvbnNlEiYKB21hdGNoZXMYASADKAsyFS5ib29raW5nLnYxLlpvbmVNYXRjaCJACglab25lTWF0Y2gSHgoEem9uZRgBIAEoCzIQLmJvb2tpbmcudjEuWm9uZRITCgtkaXN0YW5jZV9rbRgCIAEoASJTChlHZXRUcmFpbmVyU2NoZWR1bGVSZXF1ZXN0EhIKCnRyYWluZXJfaWQYASABKAkSEQoJZnJvbV9kYXRlGAIgASgJEg8KB3RvX2RhdGUYAyABKAkiPQoaR2V0VHJhaW5lclNjaGVkdWxlUmVzcG9uc2USHwoFc2xvdHMYASADKAsyEC5ib29raW5nLnYxLlNsb3QieQoXQmxvY2tUcmFpbmVyVGltZVJlcXVlc3QSEgoKdHJhaW5lcl9pZBgBIAEoCRIMCgRkYXRlGAIgASgJEhIKCnN0YXJ0X3RpbWUYAyABKAkSGAoQZHVyYXRpb25fbWludXRlcxgEIAEoBRIOCgZyZWFzb24YBSABKAkiOgoYQmxvY2tUcmFpbmVyVGltZVJlc3BvbnNlEh4KBHNsb3QYASABKAsyEC5ib29raW5nLnYxLlNsb3QiLAoZVW5ibG9ja1RyYWluZXJUaW1lUmVxdWVzdBIPCgdzbG90X2lkGAEgASgJIhwKGlVuYmxvY2tUcmFpbmVyVGltZVJlc3BvbnNlIjwKFUNhbmNlbFB1cmNoYXNlUmVxdWVzdBITCgtwdXJjaGFzZV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiQAoWQ2FuY2VsUHVyY2hhc2VSZXNwb25zZRImCghwdXJjaGFzZRgBIAEoCzIULmJvb2tpbmcudjEuUHVyY2hhc2UibAoYUmVzY2hlZHVsZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEAoIbmV3X2RhdGUYAiABKAkSEAoIbmV3X3RpbWUYAyABKAkSGAoQYWxsb3dfc3Vic3RpdHV0ZRgEIAEoCCJJChlSZXNjaGVkdWxlU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5ib29raW5nLnYxLlB1cmNoYXNlU2Vzc2lvbiJmChhTdWJzdGl0dXRlVHJhaW5lclJlcXVlc3QSEwoLcHVyY2hhc2VfaWQYASABKAkSEQoJZnJvbV9kYXRlGAIgASgJEhIKCnRyYWluZXJfaWQYAyABKAkSDgoGcmVhc29uGAQgASgJIqQBChlTdWJzdGl0dXRlVHJhaW5lclJlc3BvbnNlEiYKCHB1cmNoYXNlGAEgASgLMhQuYm9va2luZy52MS5QdXJjaGFzZRItCghzZXNzaW9ucxgCIAMoCzIbLmJvb2tpbmcudjEuUHVyY2hhc2VTZXNzaW9uEjAKCGRlY2lzaW9uGAMgASgLMh4uYm9va2luZy52MS5Bc3NpZ25tZW50RGVjaXNpb24iRgoYUHJvbW90ZVdhaXRsaXN0ZWRSZXF1ZXN0EhMKC3B1cmNoYXNlX2lkGAEgASgJEhUKDW1heF9wdXJjaGFzZXMYAiABKAUiXAoZUHJvbW90ZVdhaXRsaXN0ZWRSZXNwb25zZRImCghwcm9tb3RlZBgBIAMoCzIULmJvb2tpbmcudjEuUHVyY2hhc2USFwoPcHVyY2hhc2VzX3RyaWVkGAIgASgFIpcDChpTdWdnZXN0QWx0ZXJuYXRpdmVzUmVxdWVzdBISCgpib29raW5nX2lkGAEgASgJEhEKCWNvdXJzZV9pZBgCIAEoCRIpCgpjbGFzc190eXBlGAMgASgOMhUuYm9va2luZy52MS5DbGFzc1R5cGUSFgoOdG90YWxfc2Vzc2lvbnMYBCABKAUSLwoNZGVsaXZlcnlfbW9kZRgFIAEoDjIYLmJvb2tpbmcudjEuRGVsaXZlcnlNb2RlEhIKCnN0YXJ0X2RhdGUYBiABKAkSGwoTcHJlZmVycmVkX3RpbWVfc2xvdBgHIAEoCRIuChBzdHVkZW50X2xvY2F0aW9uGAggASgLMhQuYm9va2luZy52MS5HZW9Qb2ludBIXCg9zdHVkZW50X2FkZHJlc3MYCSABKAkSJQoIc3R1ZGVudHMYCiADKAsyEy5ib29raW5nLnYxLlN0dWRlbnQSEwoLbWF4X3Jlc3VsdHMYDCABKAUSEwoLd2luZG93X2RheXMYDSABKAVKBAgLEAxSDXZhbGlkYXRlX29ubHkiXQoLQWx0ZXJuYXRpdmUSEgoKc3RhcnRfZGF0ZRgBIAEoCRIRCgl0aW1lX3Nsb3QYAiABKAkSEgoKdHJhaW5lcl9pZBgDIAEoCRITCgtkaXN0YW5jZV9rbRgEIAEoASKJAQobU3VnZ2VzdEFsdGVybmF0aXZlc1Jlc3BvbnNlEi0KDGFsdGVybmF0aXZlcxgBIAMoCzIXLmJvb2tpbmcudjEuQWx0ZXJuYXRpdmUSKgoGc3RhdHVzGAIgASgOMhouYm9va2luZy52MS5QdXJjaGFzZVN0YXR1cxIPCgdtZXNzYWdlGAMgASgJIkgKG1dhdGNoU2NoZWR1bGVDaGFuZ2VzUmVxdWVzdBITCgt0cmFpbmVyX2lkcxgBIAMoCRIUCgxyZXN1bWVfdG9rZW4YAiABKAkiSgocV2F0Y2hTY2hlZHVsZUNoYW5nZXNSZXNwb25zZRIqCgZjaGFuZ2UYASABKAsyGi5ib29raW5nLnYxLlNjaGVkdWxlQ2hhbmdlIp0BCg5TY2hlZHVsZUNoYW5nZRIkCgR0eXBlGAEgASgOMhYuYm9va2luZy52MS5DaGFuZ2VUeXBlEh4KBHNsb3QYAiABKAsyEC5ib29raW5nLnYxLlNsb3QSFAoMcmVzdW1lX3Rva2VuGAMgASgJEi8KC2NvbW1pdF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJEChtXYXRjaFB1cmNoYXNlQ2hhbmdlc1JlcXVlc3QSDwoHem9uZV9pZBgBIAEoCRIUCgxyZXN1bWVfdG9rZW4YAiABKAkiSgocV2F0Y2hQdXJjaGFzZUNoYW5nZXNSZXNwb25zZRIqCgZjaGFuZ2UYASABKAsyGi5ib29raW5nLnYxLlB1cmNoYXNlQ2hhbmdlIqUBCg5QdXJjaGFzZUNoYW5nZRIkCgR0eXBlGAEgASgOMhYuYm9va2luZy52MS5DaGFuZ2VUeXBlEiYKCHB1cmNoYXNlGAIgASgLMhQuYm9va2luZy52MS5QdXJjaGFzZRIUCgxyZXN1bWVfdG9rZW4YAyABKAkSLwoLY29tbWl0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKsABCgpDaGFuZ2VUeXBlEhsKF0NIQU5HRV9UWVBFX1VOU1BFQ0lGSUVEEAASGQoVQ0hBTkdFX1RZUEVfSEVBUlRCRUFUEAESGwoXQ0hBTkdFX1RZUEVfU0xPVF9CT09LRUQQAhIcChhDSEFOR0VfVFlQRV9TTE9UX0JMT0NLRUQQAxIdChlDSEFOR0VfVFlQRV9TTE9UX1JFTEVBU0VEEAQSIAocQ0hBTkdFX1RZUEVfUFVSQ0hBU0VfQ0hBTkdFRBAFMrQSCg5Cb29raW5nU2VydmljZRJgChFBdXRvQXNzaWduVHJhaW5lchIkLmJvb2tpbmcudjEuQXV0b0Fzc2lnblRyYWluZXJSZXF1ZXN0GiUuYm9va2luZy52MS5BdXRvQXNzaWduVHJhaW5lclJlc3BvbnNlEk4KC0dldFB1cmNoYXNlEh4uYm9va2luZy52MS5HZXRQdXJjaGFzZVJlcXVlc3QaHy5ib29raW5nLnYxLkdldFB1cmNoYXNlUmVzcG9uc2USVAoNTGlzdFB1cmNoYXNlcxIgLmJvb2tpbmcudjEuTGlzdFB1cmNoYXNlc1JlcXVlc3QaIS5ib29raW5nLnYxLkxpc3RQdXJjaGFzZXNSZXNwb25zZRJpChRMaXN0UHVyY2hhc2VTZXNzaW9ucxInLmJvb2tpbmcudjEuTGlzdFB1cmNoYXNlU2Vzc2lvbnNSZXF1ZXN0GiguYm9va2luZy52MS5MaXN0UHVyY2hhc2VTZXNzaW9uc1Jlc3BvbnNlEmkKFFN5bmNQdXJjaGFzZVNlc3Npb25zEicuYm9va2luZy52MS5TeW5jUHVyY2hhc2VTZXNzaW9uc1JlcXVlc3QaKC5ib29raW5nLnYxLlN5bmNQdXJjaGFzZVNlc3Npb25zUmVzcG9uc2USTgoLU3luY1Nlc3Npb24SHi5ib29raW5nLnYxLlN5bmNTZXNzaW9uUmVxdWVzdBofLmJvb2tpbmcudjEuU3luY1Nlc3Npb25SZXNwb25zZRJyChdTeW5jQWxsVW5zeW5jZWRTZXNzaW9ucxIqLmJvb2tpbmcudjEuU3luY0FsbFVuc3luY2VkU2Vzc2lvbnNSZXF1ZXN0GisuYm9va2luZy52MS5TeW5jQWxsVW5zeW5jZWRTZXNzaW9uc1Jlc3BvbnNlEloKD0NvbXBsZXRlU2Vzc2lvbhIiLmJvb2tpbmcudjEuQ29tcGxldGVTZXNzaW9uUmVxdWVzdBojLmJvb2tpbmcudjEuQ29tcGxldGVTZXNzaW9uUmVzcG9uc2USaQoUR2VuZXJhdGVDZXJ0aWZpY2F0ZXMSJy5ib29raW5nLnYxLkdlbmVyYXRlQ2VydGlmaWNhdGVzUmVxdWVzdBooLmJvb2tpbmcudjEuR2VuZXJhdGVDZXJ0aWZpY2F0ZXNSZXNwb25zZRJdChBMaXN0Q2VydGlmaWNhdGVzEiMuYm9va2luZy52MS5MaXN0Q2VydGlmaWNhdGVzUmVxdWVzdBokLmJvb2tpbmcudjEuTGlzdENlcnRpZmljYXRlc1Jlc3BvbnNlEksKCkNyZWF0ZVpvbmUSHS5ib29raW5nLnYxLkNyZWF0ZVpvbmVSZXF1ZXN0Gh4uYm9va2luZy52MS5DcmVhdGVab25lUmVzcG9uc2USQgoHR2V0Wm9uZRIaLmJvb2tpbmcudjEuR2V0Wm9uZVJlcXVlc3QaGy5ib29raW5nLnYxLkdldFpvbmVSZXNwb25zZRJICglMaXN0Wm9uZXMSHC5ib29raW5nLnYxLkxpc3Rab25lc1JlcXVlc3QaHS5ib29raW5nLnYxLkxpc3Rab25lc1Jlc3BvbnNlEksKClVwZGF0ZVpvbmUSHS5ib29raW5nLnYxLlVwZGF0ZVpvbmVSZXF1ZXN0Gh4uYm9va2luZy52MS5VcGRhdGVab25lUmVzcG9uc2USSAoJRmluZFpvbmVzEhwuYm9va2luZy52MS5GaW5kWm9uZXNSZXF1ZXN0Gh0uYm9va2luZy52MS5GaW5kWm9uZXNSZXNwb25zZRJjChJHZXRUcmFpbmVyU2NoZWR1bGUSJS5ib29raW5nLnYxLkdldFRyYWluZXJTY2hlZHVsZVJlcXVlc3QaJi5ib29raW5nLnYxLkdldFRyYWluZXJTY2hlZHVsZVJlc3BvbnNlEl0KEEJsb2NrVHJhaW5lclRpbWUSIy5ib29raW5nLnYxLkJsb2NrVHJhaW5lclRpbWVSZXF1ZXN0GiQuYm9va2luZy52MS5CbG9ja1RyYWluZXJUaW1lUmVzcG9uc2USYwoSVW5ibG9ja1RyYWluZXJUaW1lEiUuYm9va2luZy52MS5VbmJsb2NrVHJhaW5lclRpbWVSZXF1ZXN0GiYuYm9va2luZy52MS5VbmJsb2NrVHJhaW5lclRpbWVSZXNwb25zZRJXCg5DYW5jZWxQdXJjaGFzZRIhLmJvb2tpbmcudjEuQ2FuY2VsUHVyY2hhc2VSZXF1ZXN0GiIuYm9va2luZy52MS5DYW5jZWxQdXJjaGFzZVJlc3BvbnNlEmAKEVJlc2NoZWR1bGVTZXNzaW9uEiQuYm9va2luZy52MS5SZXNjaGVkdWxlU2Vzc2lvblJlcXVlc3QaJS5ib29raW5nLnYxLlJlc2NoZWR1bGVTZXNzaW9uUmVzcG9uc2USYAoRU3Vic3RpdHV0ZVRyYWluZXISJC5ib29raW5nLnYxLlN1YnN0aXR1dGVUcmFpbmVyUmVxdWVzdBolLmJvb2tpbmcudjEuU3Vic3RpdHV0ZVRyYWluZXJSZXNwb25zZRJgChFQcm9tb3RlV2FpdGxpc3RlZBIkLmJvb2tpbmcudjEuUHJvbW90ZVdhaXRsaXN0ZWRSZXF1ZXN0GiUuYm9va2luZy52MS5Qcm9tb3RlV2FpdGxpc3RlZFJlc3BvbnNlEmYKE1N1Z2dlc3RBbHRlcm5hdGl2ZXMSJi5ib29raW5nLnYxLlN1Z2dlc3RBbHRlcm5hdGl2ZXNSZXF1ZXN0GicuYm9va2luZy52MS5TdWdnZXN0QWx0ZXJuYXRpdmVzUmVzcG9uc2USawoUV2F0Y2hTY2hlZHVsZUNoYW5nZXMSJy5ib29raW5nLnYxLldhdGNoU2NoZWR1bGVDaGFuZ2VzUmVxdWVzdBooLmJvb2tpbmcudjEuV2F0Y2hTY2hlZHVsZUNoYW5nZXNSZXNwb25zZTABEmsKFFdhdGNoUHVyY2hhc2VDaGFuZ2VzEicuYm9va2luZy52MS5XYXRjaFB1cmNoYXNlQ2hhbmdlc1JlcXVlc3QaKC5ib29raW5nLnYxLldhdGNoUHVyY2hhc2VDaGFuZ2VzUmVzcG9uc2UwAWIGcHJvdG8z", [file_booking_v1_common, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("CiBib29raW5nL3YxL2Jvb2tpbmdfc2VydmljZS5wcm90bxIKYm9va2luZy52MSLtAgoYQXV0b0Fzc2lnblRyYWluZXJSZXF1ZXN0EhIKCmJvb2tpbmdfaWQYASABKAkSEQoJY291cnNlX2lkGAIgASgJEikKCmNsYXNzX3R5cGUYAyABKA4yFS5ib29raW5nLnYxLkNsYXNzVHlwZRIWCg50b3RhbF9zZXNzaW9ucxgEIAEoBRIvCg1kZWxpdmVyeV9tb2RlGAUgASgOMhguYm9va2luZy52MS5EZWxpdmVyeU1vZGUSEgoKc3RhcnRfZGF0ZRgGIAEoCRIbChNwcmVmZXJyZWRfdGltZV9zbG90GAcgASgJEi4KEHN0dWRlbnRfbG9jYXRpb24YCCABKAsyFC5ib29raW5nLnYxLkdlb1BvaW50EhcKD3N0dWRlbnRfYWRkcmVzcxgJIAEoCRIlCghzdHVkZW50cxgKIAMoCzITLmJvb2tpbmcudjEuU3R1ZGVudBIVCg12YWxpZGF0ZV9vbmx5GAsgASgIIqQBChlBdXRvQXNzaWduVHJhaW5lclJlc3BvbnNlEiYKCHB1cmNoYXNlGAEgASgLMhQuYm9va2luZy52MS5QdXJjaGFzZRItCghzZXNzaW9ucxgCIAMoCzIbLmJvb2tpbmcudjEuUHVyY2hhc2VTZXNzaW9uEjAKCGRlY2lzaW9uGAMgASgLMh4uYm9va2luZy52MS5Bc3NpZ25tZW50RGVjaXNpb24iuQEKEkFzc2lnbm1lbnREZWNpc2lvbhIeCgR6b25lGAEgASgLMhAuYm9va2luZy52MS5ab25lEhoKEnJhbmtlZF90cmFpbmVyX2lkcxgCIAMoCRIyCgpyZWplY3Rpb25zGAMgAygLMh4uYm9va2luZy52MS5DYW5kaWRhdGVSZWplY3Rpb24SMwoPY2FuZGlkYXRlX3F1ZXJ5GAQgASgLMhouYm9va2luZy52MS5DYW5kaWRhdGVRdWVyeSJ7Cg5DYW5kaWRhdGVRdWVyeRIRCgljb3Vyc2VfaWQYASABKAkSFAoMZnJhbmNoaXNlX2lkGAIgASgJEhQKDGNvbXBhbnlfb25seRgDIAEoCBIPCgd6b25lX2lkGAQgASgJEhkKEXRyYWluZXJzX3JldHVybmVkGAUgASgFIkgKEkNhbmRpZGF0ZVJlamVjdGlvbhISCgp0cmFpbmVyX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIOCgZkZXRhaWwYAyABKAkiKQoSR2V0UHVyY2hhc2VSZXF1ZXN0EhMKC3B1cmNoYXNlX2lkGAEgASgJIj0KE0dldFB1cmNoYXNlUmVzcG9uc2USJgoIcHVyY2hhc2UYASABKAsyFC5ib29raW5nLnYxLlB1cmNoYXNlIqIBChRMaXN0UHVyY2hhc2VzUmVxdWVzdBISCgpib29raW5nX2lkGAEgASgJEioKBnN0YXR1cxgCIAEoDjIaLmJvb2tpbmcudjEuUHVyY2hhc2VTdGF0dXMSEgoKdHJhaW5lcl9pZBgDIAEoCRIPCgd6b25lX2lkGAQgASgJEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJIlkKFUxpc3RQdXJjaGFzZXNSZXNwb25zZRInCglwdXJjaGFzZXMYASADKAsyFC5ib29raW5nLnYxLlB1cmNoYXNlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIyChtMaXN0UHVyY2hhc2VTZXNzaW9uc1JlcXVlc3QSEwoLcHVyY2hhc2VfaWQYASABKAkiTQocTGlzdFB1cmNoYXNlU2Vzc2lvbnNSZXNwb25zZRItCghzZXNzaW9ucxgBIAMoCzIbLmJvb2tpbmcudjEuUHVyY2hhc2VTZXNzaW9uIjIKG1N5bmNQdXJjaGFzZVNlc3Npb25zUmVxdWVzdBITCgtwdXJjaGFzZV9pZBgBIAEoCSJGChxTeW5jUHVyY2hhc2VTZXNzaW9uc1Jlc3BvbnNlEiYKBnJlc3VsdBgBIAEoCzIWLmJvb2tpbmcudjEuU3luY1Jlc3VsdCIoChJTeW5jU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSI9ChNTeW5jU2Vzc2lvblJlc3BvbnNlEiYKBnJlc3VsdBgBIAEoCzIWLmJvb2tpbmcudjEuU3luY1Jlc3VsdCI3Ch5TeW5jQWxsVW5zeW5jZWRTZXNzaW9uc1JlcXVlc3QSFQoNbWF4X3B1cmNoYXNlcxgBIAEoBSKZAQofU3luY0FsbFVuc3luY2VkU2Vzc2lvbnNSZXNwb25zZRIbChNwdXJjaGFzZXNfcHJvY2Vzc2VkGAEgASgFEhgKEHNlc3Npb25zX2NyZWF0ZWQYAiABKAUSGAoQc2Vzc2lvbnNfdXBkYXRlZBgDIAEoBRIlCgZlcnJvcnMYBCADKAsyFS5ib29raW5nLnYxLlN5bmNFcnJvciJnCgpTeW5jUmVzdWx0EhgKEHNlc3Npb25zX2NyZWF0ZWQYASABKAUSGAoQc2Vzc2lvbnNfdXBkYXRlZBgCIAEoBRIlCgZlcnJvcnMYAyADKAsyFS5ib29raW5nLnYxLlN5bmNFcnJvciJFCglTeW5jRXJyb3ISEwoLcHVyY2hhc2VfaWQYASABKAkSEgoKc2Vzc2lvbl9pZBgCIAEoCRIPCgdtZXNzYWdlGAMgASgJIiwKFkNvbXBsZXRlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJ9ChdDb21wbGV0ZVNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuYm9va2luZy52MS5QdXJjaGFzZVNlc3Npb24SNAoTY2VydGlmaWNhdGVzX2lzc3VlZBgCIAMoCzIXLmJvb2tpbmcudjEuQ2VydGlmaWNhdGUiMgobR2VuZXJhdGVDZXJ0aWZpY2F0ZXNSZXF1ZXN0EhMKC3B1cmNoYXNlX2lkGAEgASgJIlQKHEdlbmVyYXRlQ2VydGlmaWNhdGVzUmVzcG9uc2USNAoTY2VydGlmaWNhdGVzX2lzc3VlZBgBIAMoCzIXLmJvb2tpbmcudjEuQ2VydGlmaWNhdGUiaQoXTGlzdENlcnRpZmljYXRlc1JlcXVlc3QSEwoLcHVyY2hhc2VfaWQYASABKAkSEgoKc3R1ZGVudF9pZBgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJiChhMaXN0Q2VydGlmaWNhdGVzUmVzcG9uc2USLQoMY2VydGlmaWNhdGVzGAEgAygLMhcuYm9va2luZy52MS5DZXJ0aWZpY2F0ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMwoRQ3JlYXRlWm9uZVJlcXVlc3QSHgoEem9uZRgBIAEoCzIQLmJvb2tpbmcudjEuWm9uZSI0ChJDcmVhdGVab25lUmVzcG9uc2USHgoEem9uZRgBIAEoCzIQLmJvb2tpbmcudjEuWm9uZSIhCg5HZXRab25lUmVxdWVzdBIPCgd6b25lX2lkGAEgASgJIjEKD0dldFpvbmVSZXNwb25zZRIeCgR6b25lGAEgASgLMhAuYm9va2luZy52MS5ab25lImQKEExpc3Rab25lc1JlcXVlc3QSEwoLYWN0aXZlX29ubHkYASABKAgSFAoMZnJhbmNoaXNlX2lkGAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIk0KEUxpc3Rab25lc1Jlc3BvbnNlEh8KBXpvbmVzGAEgAygLMhAuYm9va2luZy52MS5ab25lEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJkChFVcGRhdGVab25lUmVxdWVzdBIeCgR6b25lGAEgASgLMhAuYm9va2luZy52MS5ab25lEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI0ChJVcGRhdGVab25lUmVzcG9uc2USHgoEem9uZRgBIAEoCzIQLmJvb2tpbmcudjEuWm9uZSI6ChBGaW5kWm9uZXNSZXF1ZXN0EiYKCGxvY2F0aW9uGAEgASgLMhQuYm9va2luZy52MS5HZW9Qb2ludCI7ChFGaW5kWm9uZXNSZXNwb25zZRImCgdtYXRjaGVzGAEgAygLMhUuYm9va2luZy52MS5ab25lTWF0Y2giQAoJWm9uZU1hdGNoEh4KBHpvbmUYASABKAsyEC5ib29raW5nLnYxLlpvbmUSEwoLZGlzdGFuY2Vfa20YAiABKAEiUwoZR2V0VHJhaW5lclNjaGVkdWxlUmVxdWVzdBISCgp0cmFpbmVyX2lkGAEgASgJEhEKCWZyb21fZGF0ZRgCIAEoCRIPCgd0b19kYXRlGAMgASgJIj0KGkdldFRyYWluZXJTY2hlZHVsZVJlc3BvbnNlEh8KBXNsb3RzGAEgAygLMhAuYm9va2luZy52MS5TbG90InkKF0Jsb2NrVHJhaW5lclRpbWVSZXF1ZXN0EhIKCnRyYWluZXJfaWQYASABKAkSDAoEZGF0ZRgCIAEoCRISCgpzdGFydF90aW1lGAMgASgJEhgKEGR1cmF0aW9uX21pbnV0ZXMYBCABKAUSDgoGcmVhc29uGAUgASgJIjoKGEJsb2NrVHJhaW5lclRpbWVSZXNwb25zZRIeCgRzbG90GAEgASgLMhAuYm9va2luZy52MS5TbG90IiwKGVVuYmxvY2tUcmFpbmVyVGltZVJlcXVlc3QSDwoHc2xvdF9pZBgBIAEoCSIcChpVbmJsb2NrVHJhaW5lclRpbWVSZXNwb25zZSI8ChVDYW5jZWxQdXJjaGFzZVJlcXVlc3QSEwoLcHVyY2hhc2VfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIkAKFkNhbmNlbFB1cmNoYXNlUmVzcG9uc2USJgoIcHVyY2hhc2UYASABKAsyFC5ib29raW5nLnYxLlB1cmNoYXNlImwKGFJlc2NoZWR1bGVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhAKCG5ld19kYXRlGAIgASgJEhAKCG5ld190aW1lGAMgASgJEhgKEGFsbG93X3N1YnN0aXR1dGUYBCABKAgiSQoZUmVzY2hlZHVsZVNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuYm9va2luZy52MS5QdXJjaGFzZVNlc3Npb24iZgoYU3Vic3RpdHV0ZVRyYWluZXJSZXF1ZXN0EhMKC3B1cmNoYXNlX2lkGAEgASgJEhEKCWZyb21fZGF0ZRgCIAEoCRISCgp0cmFpbmVyX2lkGAMgASgJEg4KBnJlYXNvbhgEIAEoCSKkAQoZU3Vic3RpdHV0ZVRyYWluZXJSZXNwb25zZRImCghwdXJjaGFzZRgBIAEoCzIULmJvb2tpbmcudjEuUHVyY2hhc2USLQoIc2Vzc2lvbnMYAiADKAsyGy5ib29raW5nLnYxLlB1cmNoYXNlU2Vzc2lvbhIwCghkZWNpc2lvbhgDIAEoCzIeLmJvb2tpbmcudjEuQXNzaWdubWVudERlY2lzaW9uIkYKGFByb21vdGVXYWl0bGlzdGVkUmVxdWVzdBITCgtwdXJjaGFzZV9pZBgBIAEoCRIVCg1tYXhfcHVyY2hhc2VzGAIgASgFIlwKGVByb21vdGVXYWl0bGlzdGVkUmVzcG9uc2USJgoIcHJvbW90ZWQYASADKAsyFC5ib29raW5nLnYxLlB1cmNoYXNlEhcKD3B1cmNoYXNlc190cmllZBgCIAEoBSKXAwoaU3VnZ2VzdEFsdGVybmF0aXZlc1JlcXVlc3QSEgoKYm9va2luZ19pZBgBIAEoCRIRCgljb3Vyc2VfaWQYAiABKAkSKQoKY2xhc3NfdHlwZRgDIAEoDjIVLmJvb2tpbmcudjEuQ2xhc3NUeXBlEhYKDnRvdGFsX3Nlc3Npb25zGAQgASgFEi8KDWRlbGl2ZXJ5X21vZGUYBSABKA4yGC5ib29raW5nLnYxLkRlbGl2ZXJ5TW9kZRISCgpzdGFydF9kYXRlGAYgASgJEhsKE3ByZWZlcnJlZF90aW1lX3Nsb3QYByABKAkSLgoQc3R1ZGVudF9sb2NhdGlvbhgIIAEoCzIULmJvb2tpbmcudjEuR2VvUG9pbnQSFwoPc3R1ZGVudF9hZGRyZXNzGAkgASgJEiUKCHN0dWRlbnRzGAogAygLMhMuYm9va2luZy52MS5TdHVkZW50EhMKC21heF9yZXN1bHRzGAwgASgFEhMKC3dpbmRvd19kYXlzGA0gASgFSgQICxAMUg12YWxpZGF0ZV9vbmx5Il0KC0FsdGVybmF0aXZlEhIKCnN0YXJ0X2RhdGUYASABKAkSEQoJdGltZV9zbG90GAIgASgJEhIKCnRyYWluZXJfaWQYAyABKAkSEwoLZGlzdGFuY2Vfa20YBCABKAEiiQEKG1N1Z2dlc3RBbHRlcm5hdGl2ZXNSZXNwb25zZRItCgxhbHRlcm5hdGl2ZXMYASADKAsyFy5ib29raW5nLnYxLkFsdGVybmF0aXZlEioKBnN0YXR1cxgCIAEoDjIaLmJvb2tpbmcudjEuUHVyY2hhc2VTdGF0dXMSDwoHbWVzc2FnZRgDIAEoCSJIChtXYXRjaFNjaGVkdWxlQ2hhbmdlc1JlcXVlc3QSEwoLdHJhaW5lcl9pZHMYASADKAkSFAoMcmVzdW1lX3Rva2VuGAIgASgJIkoKHFdhdGNoU2NoZWR1bGVDaGFuZ2VzUmVzcG9uc2USKgoGY2hhbmdlGAEgASgLMhouYm9va2luZy52MS5TY2hlZHVsZUNoYW5nZSKdAQoOU2NoZWR1bGVDaGFuZ2USJAoEdHlwZRgBIAEoDjIWLmJvb2tpbmcudjEuQ2hhbmdlVHlwZRIeCgRzbG90GAIgASgLMhAuYm9va2luZy52MS5TbG90EhQKDHJlc3VtZV90b2tlbhgDIAEoCRIvCgtjb21taXRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRAobV2F0Y2hQdXJjaGFzZUNoYW5nZXNSZXF1ZXN0Eg8KB3pvbmVfaWQYASABKAkSFAoMcmVzdW1lX3Rva2VuGAIgASgJIkoKHFdhdGNoUHVyY2hhc2VDaGFuZ2VzUmVzcG9uc2USKgoGY2hhbmdlGAEgASgLMhouYm9va2luZy52MS5QdXJjaGFzZUNoYW5nZSKlAQoOUHVyY2hhc2VDaGFuZ2USJAoEdHlwZRgBIAEoDjIWLmJvb2tpbmcudjEuQ2hhbmdlVHlwZRImCghwdXJjaGFzZRgCIAEoCzIULmJvb2tpbmcudjEuUHVyY2hhc2USFAoMcmVzdW1lX3Rva2VuGAMgASgJEi8KC2NvbW1pdF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCrAAQoKQ2hhbmdlVHlwZRIbChdDSEFOR0VfVFlQRV9VTlNQRUNJRklFRBAAEhkKFUNIQU5HRV9UWVBFX0hFQVJUQkVBVBABEhsKF0NIQU5HRV9UWVBFX1NMT1RfQk9PS0VEEAISHAoYQ0hBTkdFX1RZUEVfU0xPVF9CTE9DS0VEEAMSHQoZQ0hBTkdFX1RZUEVfU0xPVF9SRUxFQVNFRBAEEiAKHENIQU5HRV9UWVBFX1BVUkNIQVNFX0NIQU5HRUQQBTK0EgoOQm9va2luZ1NlcnZpY2USYAoRQXV0b0Fzc2lnblRyYWluZXISJC5ib29raW5nLnYxLkF1dG9Bc3NpZ25UcmFpbmVyUmVxdWVzdBolLmJvb2tpbmcudjEuQXV0b0Fzc2lnblRyYWluZXJSZXNwb25zZRJOCgtHZXRQdXJjaGFzZRIeLmJvb2tpbmcudjEuR2V0UHVyY2hhc2VSZXF1ZXN0Gh8uYm9va2luZy52MS5HZXRQdXJjaGFzZVJlc3BvbnNlElQKDUxpc3RQdXJjaGFzZXMSIC5ib29raW5nLnYxLkxpc3RQdXJjaGFzZXNSZXF1ZXN0GiEuYm9va2luZy52MS5MaXN0UHVyY2hhc2VzUmVzcG9uc2USaQoUTGlzdFB1cmNoYXNlU2Vzc2lvbnMSJy5ib29raW5nLnYxLkxpc3RQdXJjaGFzZVNlc3Npb25zUmVxdWVzdBooLmJvb2tpbmcudjEuTGlzdFB1cmNoYXNlU2Vzc2lvbnNSZXNwb25zZRJpChRTeW5jUHVyY2hhc2VTZXNzaW9ucxInLmJvb2tpbmcudjEuU3luY1B1cmNoYXNlU2Vzc2lvbnNSZXF1ZXN0GiguYm9va2luZy52MS5TeW5jUHVyY2hhc2VTZXNzaW9uc1Jlc3BvbnNlEk4KC1N5bmNTZXNzaW9uEh4uYm9va2luZy52MS5TeW5jU2Vzc2lvblJlcXVlc3QaHy5ib29raW5nLnYxLlN5bmNTZXNzaW9uUmVzcG9uc2UScgoXU3luY0FsbFVuc3luY2VkU2Vzc2lvbnMSKi5ib29raW5nLnYxLlN5bmNBbGxVbnN5bmNlZFNlc3Npb25zUmVxdWVzdBorLmJvb2tpbmcudjEuU3luY0FsbFVuc3luY2VkU2Vzc2lvbnNSZXNwb25zZRJaCg9Db21wbGV0ZVNlc3Npb24SIi5ib29raW5nLnYxLkNvbXBsZXRlU2Vzc2lvblJlcXVlc3QaIy5ib29raW5nLnYxLkNvbXBsZXRlU2Vzc2lvblJlc3BvbnNlEmkKFEdlbmVyYXRlQ2VydGlmaWNhdGVzEicuYm9va2luZy52MS5HZW5lcmF0ZUNlcnRpZmljYXRlc1JlcXVlc3QaKC5ib29raW5nLnYxLkdlbmVyYXRlQ2VydGlmaWNhdGVzUmVzcG9uc2USXQoQTGlzdENlcnRpZmljYXRlcxIjLmJvb2tpbmcudjEuTGlzdENlcnRpZmljYXRlc1JlcXVlc3QaJC5ib29raW5nLnYxLkxpc3RDZXJ0aWZpY2F0ZXNSZXNwb25zZRJLCgpDcmVhdGVab25lEh0uYm9va2luZy52MS5DcmVhdGVab25lUmVxdWVzdBoeLmJvb2tpbmcudjEuQ3JlYXRlWm9uZVJlc3BvbnNlEkIKB0dldFpvbmUSGi5ib29raW5nLnYxLkdldFpvbmVSZXF1ZXN0GhsuYm9va2luZy52MS5HZXRab25lUmVzcG9uc2USSAoJTGlzdFpvbmVzEhwuYm9va2luZy52MS5MaXN0Wm9uZXNSZXF1ZXN0Gh0uYm9va2luZy52MS5MaXN0Wm9uZXNSZXNwb25zZRJLCgpVcGRhdGVab25lEh0uYm9va2luZy52MS5VcGRhdGVab25lUmVxdWVzdBoeLmJvb2tpbmcudjEuVXBkYXRlWm9uZVJlc3BvbnNlEkgKCUZpbmRab25lcxIcLmJvb2tpbmcudjEuRmluZFpvbmVzUmVxdWVzdBodLmJvb2tpbmcudjEuRmluZFpvbmVzUmVzcG9uc2USYwoSR2V0VHJhaW5lclNjaGVkdWxlEiUuYm9va2luZy52MS5HZXRUcmFpbmVyU2NoZWR1bGVSZXF1ZXN0GiYuYm9va2luZy52MS5HZXRUcmFpbmVyU2NoZWR1bGVSZXNwb25zZRJdChBCbG9ja1RyYWluZXJUaW1lEiMuYm9va2luZy52MS5CbG9ja1RyYWluZXJUaW1lUmVxdWVzdBokLmJvb2tpbmcudjEuQmxvY2tUcmFpbmVyVGltZVJlc3BvbnNlEmMKElVuYmxvY2tUcmFpbmVyVGltZRIlLmJvb2tpbmcudjEuVW5ibG9ja1RyYWluZXJUaW1lUmVxdWVzdBomLmJvb2tpbmcudjEuVW5ibG9ja1RyYWluZXJUaW1lUmVzcG9uc2USVwoOQ2FuY2VsUHVyY2hhc2USIS5ib29raW5nLnYxLkNhbmNlbFB1cmNoYXNlUmVxdWVzdBoiLmJvb2tpbmcudjEuQ2FuY2VsUHVyY2hhc2VSZXNwb25zZRJgChFSZXNjaGVkdWxlU2Vzc2lvbhIkLmJvb2tpbmcudjEuUmVzY2hlZHVsZVNlc3Npb25SZXF1ZXN0GiUuYm9va2luZy52MS5SZXNjaGVkdWxlU2Vzc2lvblJlc3BvbnNlEmAKEVN1YnN0aXR1dGVUcmFpbmVyEiQuYm9va2luZy52MS5TdWJzdGl0dXRlVHJhaW5lclJlcXVlc3QaJS5ib29raW5nLnYxLlN1YnN0aXR1dGVUcmFpbmVyUmVzcG9uc2USYAoRUHJvbW90ZVdhaXRsaXN0ZWQSJC5ib29raW5nLnYxLlByb21vdGVXYWl0bGlzdGVkUmVxdWVzdBolLmJvb2tpbmcudjEuUHJvbW90ZVdhaXRsaXN0ZWRSZXNwb25zZRJmChNTdWdnZXN0QWx0ZXJuYXRpdmVzEiYuYm9va2luZy52MS5TdWdnZXN0QWx0ZXJuYXRpdmVzUmVxdWVzdBonLmJvb2tpbmcudjEuU3VnZ2VzdEFsdGVybmF0aXZlc1Jlc3BvbnNlEmsKFFdhdGNoU2NoZWR1bGVDaGFuZ2VzEicuYm9va2luZy52MS5XYXRjaFNjaGVkdWxlQ2hhbmdlc1JlcXVlc3QaKC5ib29raW5nLnYxLldhdGNoU2NoZWR1bGVDaGFuZ2VzUmVzcG9uc2UwARJrChRXYXRjaFB1cmNoYXNlQ2hhbmdlcxInLmJvb2tpbmcudjEuV2F0Y2hQdXJjaGFzZUNoYW5nZXNSZXF1ZXN0GiguYm9va2luZy52MS5XYXRjaFB1cmNoYXNlQ2hhbmdlc1Jlc3BvbnNlMAFiBnByb3RvMw", [file_booking_v1_common, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * Request of AutoAssignTrainer.
@@ -168,6 +168,15 @@ export type AssignmentDecision = Message<"booking.v1.AssignmentDecision"> & {
    * @generated from field: repeated booking.v1.CandidateRejection rejections = 3;
    */
   rejections: CandidateRejection[];
+
+  /**
+   * What the trainer directory was asked for and how many trainers it returned. Candidates are
+   * the trainers it returned: those it filtered out (inactive, another operator, another home
+   * zone) are not listed in rejections. Unset when the directory was not asked.
+   *
+   * @generated from field: booking.v1.CandidateQuery candidate_query = 4;
+   */
+  candidateQuery?: CandidateQuery | undefined;
 };
 
 /**
@@ -176,6 +185,55 @@ export type AssignmentDecision = Message<"booking.v1.AssignmentDecision"> & {
  */
 export const AssignmentDecisionSchema: GenMessage<AssignmentDecision> = /*@__PURE__*/
   messageDesc(file_booking_v1_booking_service, 2);
+
+/**
+ * The trainer directory's ListTrainers filters an assignment used, and what came back.
+ *
+ * @generated from message booking.v1.CandidateQuery
+ */
+export type CandidateQuery = Message<"booking.v1.CandidateQuery"> & {
+  /**
+   * The purchase's course.
+   *
+   * @generated from field: string course_id = 1;
+   */
+  courseId: string;
+
+  /**
+   * The zone's franchise; empty with company_only.
+   *
+   * @generated from field: string franchise_id = 2;
+   */
+  franchiseId: string;
+
+  /**
+   * True for a company-operated zone: company trainers only.
+   *
+   * @generated from field: bool company_only = 3;
+   */
+  companyOnly: boolean;
+
+  /**
+   * The zone found; trainers without a home zone are asked for too.
+   *
+   * @generated from field: string zone_id = 4;
+   */
+  zoneId: string;
+
+  /**
+   * Active trainers matching the filters that the directory returned (every page).
+   *
+   * @generated from field: int32 trainers_returned = 5;
+   */
+  trainersReturned: number;
+};
+
+/**
+ * Describes the message booking.v1.CandidateQuery.
+ * Use `create(CandidateQuerySchema)` to create a new message.
+ */
+export const CandidateQuerySchema: GenMessage<CandidateQuery> = /*@__PURE__*/
+  messageDesc(file_booking_v1_booking_service, 3);
 
 /**
  * Why one candidate trainer was not assigned.
@@ -211,7 +269,7 @@ export type CandidateRejection = Message<"booking.v1.CandidateRejection"> & {
  * Use `create(CandidateRejectionSchema)` to create a new message.
  */
 export const CandidateRejectionSchema: GenMessage<CandidateRejection> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 3);
+  messageDesc(file_booking_v1_booking_service, 4);
 
 /**
  * Request of GetPurchase.
@@ -232,7 +290,7 @@ export type GetPurchaseRequest = Message<"booking.v1.GetPurchaseRequest"> & {
  * Use `create(GetPurchaseRequestSchema)` to create a new message.
  */
 export const GetPurchaseRequestSchema: GenMessage<GetPurchaseRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 4);
+  messageDesc(file_booking_v1_booking_service, 5);
 
 /**
  * Response of GetPurchase.
@@ -253,7 +311,7 @@ export type GetPurchaseResponse = Message<"booking.v1.GetPurchaseResponse"> & {
  * Use `create(GetPurchaseResponseSchema)` to create a new message.
  */
 export const GetPurchaseResponseSchema: GenMessage<GetPurchaseResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 5);
+  messageDesc(file_booking_v1_booking_service, 6);
 
 /**
  * Request of ListPurchases; every filter is optional.
@@ -309,7 +367,7 @@ export type ListPurchasesRequest = Message<"booking.v1.ListPurchasesRequest"> & 
  * Use `create(ListPurchasesRequestSchema)` to create a new message.
  */
 export const ListPurchasesRequestSchema: GenMessage<ListPurchasesRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 6);
+  messageDesc(file_booking_v1_booking_service, 7);
 
 /**
  * Response of ListPurchases.
@@ -337,7 +395,7 @@ export type ListPurchasesResponse = Message<"booking.v1.ListPurchasesResponse"> 
  * Use `create(ListPurchasesResponseSchema)` to create a new message.
  */
 export const ListPurchasesResponseSchema: GenMessage<ListPurchasesResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 7);
+  messageDesc(file_booking_v1_booking_service, 8);
 
 /**
  * Request of ListPurchaseSessions.
@@ -358,7 +416,7 @@ export type ListPurchaseSessionsRequest = Message<"booking.v1.ListPurchaseSessio
  * Use `create(ListPurchaseSessionsRequestSchema)` to create a new message.
  */
 export const ListPurchaseSessionsRequestSchema: GenMessage<ListPurchaseSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 8);
+  messageDesc(file_booking_v1_booking_service, 9);
 
 /**
  * Response of ListPurchaseSessions.
@@ -379,7 +437,7 @@ export type ListPurchaseSessionsResponse = Message<"booking.v1.ListPurchaseSessi
  * Use `create(ListPurchaseSessionsResponseSchema)` to create a new message.
  */
 export const ListPurchaseSessionsResponseSchema: GenMessage<ListPurchaseSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 9);
+  messageDesc(file_booking_v1_booking_service, 10);
 
 /**
  * Request of SyncPurchaseSessions.
@@ -400,7 +458,7 @@ export type SyncPurchaseSessionsRequest = Message<"booking.v1.SyncPurchaseSessio
  * Use `create(SyncPurchaseSessionsRequestSchema)` to create a new message.
  */
 export const SyncPurchaseSessionsRequestSchema: GenMessage<SyncPurchaseSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 10);
+  messageDesc(file_booking_v1_booking_service, 11);
 
 /**
  * Response of SyncPurchaseSessions.
@@ -421,7 +479,7 @@ export type SyncPurchaseSessionsResponse = Message<"booking.v1.SyncPurchaseSessi
  * Use `create(SyncPurchaseSessionsResponseSchema)` to create a new message.
  */
 export const SyncPurchaseSessionsResponseSchema: GenMessage<SyncPurchaseSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 11);
+  messageDesc(file_booking_v1_booking_service, 12);
 
 /**
  * Request of SyncSession.
@@ -442,7 +500,7 @@ export type SyncSessionRequest = Message<"booking.v1.SyncSessionRequest"> & {
  * Use `create(SyncSessionRequestSchema)` to create a new message.
  */
 export const SyncSessionRequestSchema: GenMessage<SyncSessionRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 12);
+  messageDesc(file_booking_v1_booking_service, 13);
 
 /**
  * Response of SyncSession.
@@ -463,7 +521,7 @@ export type SyncSessionResponse = Message<"booking.v1.SyncSessionResponse"> & {
  * Use `create(SyncSessionResponseSchema)` to create a new message.
  */
 export const SyncSessionResponseSchema: GenMessage<SyncSessionResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 13);
+  messageDesc(file_booking_v1_booking_service, 14);
 
 /**
  * Request of SyncAllUnsyncedSessions.
@@ -484,7 +542,7 @@ export type SyncAllUnsyncedSessionsRequest = Message<"booking.v1.SyncAllUnsynced
  * Use `create(SyncAllUnsyncedSessionsRequestSchema)` to create a new message.
  */
 export const SyncAllUnsyncedSessionsRequestSchema: GenMessage<SyncAllUnsyncedSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 14);
+  messageDesc(file_booking_v1_booking_service, 15);
 
 /**
  * Response of SyncAllUnsyncedSessions.
@@ -526,7 +584,7 @@ export type SyncAllUnsyncedSessionsResponse = Message<"booking.v1.SyncAllUnsynce
  * Use `create(SyncAllUnsyncedSessionsResponseSchema)` to create a new message.
  */
 export const SyncAllUnsyncedSessionsResponseSchema: GenMessage<SyncAllUnsyncedSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 15);
+  messageDesc(file_booking_v1_booking_service, 16);
 
 /**
  * Outcome of a sync.
@@ -561,7 +619,7 @@ export type SyncResult = Message<"booking.v1.SyncResult"> & {
  * Use `create(SyncResultSchema)` to create a new message.
  */
 export const SyncResultSchema: GenMessage<SyncResult> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 16);
+  messageDesc(file_booking_v1_booking_service, 17);
 
 /**
  * One failure of a sync.
@@ -596,7 +654,7 @@ export type SyncError = Message<"booking.v1.SyncError"> & {
  * Use `create(SyncErrorSchema)` to create a new message.
  */
 export const SyncErrorSchema: GenMessage<SyncError> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 17);
+  messageDesc(file_booking_v1_booking_service, 18);
 
 /**
  * Request of CompleteSession.
@@ -617,7 +675,7 @@ export type CompleteSessionRequest = Message<"booking.v1.CompleteSessionRequest"
  * Use `create(CompleteSessionRequestSchema)` to create a new message.
  */
 export const CompleteSessionRequestSchema: GenMessage<CompleteSessionRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 18);
+  messageDesc(file_booking_v1_booking_service, 19);
 
 /**
  * Response of CompleteSession.
@@ -645,7 +703,7 @@ export type CompleteSessionResponse = Message<"booking.v1.CompleteSessionRespons
  * Use `create(CompleteSessionResponseSchema)` to create a new message.
  */
 export const CompleteSessionResponseSchema: GenMessage<CompleteSessionResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 19);
+  messageDesc(file_booking_v1_booking_service, 20);
 
 /**
  * Request of GenerateCertificates.
@@ -666,7 +724,7 @@ export type GenerateCertificatesRequest = Message<"booking.v1.GenerateCertificat
  * Use `create(GenerateCertificatesRequestSchema)` to create a new message.
  */
 export const GenerateCertificatesRequestSchema: GenMessage<GenerateCertificatesRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 20);
+  messageDesc(file_booking_v1_booking_service, 21);
 
 /**
  * Response of GenerateCertificates.
@@ -687,7 +745,7 @@ export type GenerateCertificatesResponse = Message<"booking.v1.GenerateCertifica
  * Use `create(GenerateCertificatesResponseSchema)` to create a new message.
  */
 export const GenerateCertificatesResponseSchema: GenMessage<GenerateCertificatesResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 21);
+  messageDesc(file_booking_v1_booking_service, 22);
 
 /**
  * Request of ListCertificates.
@@ -729,7 +787,7 @@ export type ListCertificatesRequest = Message<"booking.v1.ListCertificatesReques
  * Use `create(ListCertificatesRequestSchema)` to create a new message.
  */
 export const ListCertificatesRequestSchema: GenMessage<ListCertificatesRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 22);
+  messageDesc(file_booking_v1_booking_service, 23);
 
 /**
  * Response of ListCertificates.
@@ -757,7 +815,7 @@ export type ListCertificatesResponse = Message<"booking.v1.ListCertificatesRespo
  * Use `create(ListCertificatesResponseSchema)` to create a new message.
  */
 export const ListCertificatesResponseSchema: GenMessage<ListCertificatesResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 23);
+  messageDesc(file_booking_v1_booking_service, 24);
 
 /**
  * Request of CreateZone.
@@ -778,7 +836,7 @@ export type CreateZoneRequest = Message<"booking.v1.CreateZoneRequest"> & {
  * Use `create(CreateZoneRequestSchema)` to create a new message.
  */
 export const CreateZoneRequestSchema: GenMessage<CreateZoneRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 24);
+  messageDesc(file_booking_v1_booking_service, 25);
 
 /**
  * Response of CreateZone.
@@ -799,7 +857,7 @@ export type CreateZoneResponse = Message<"booking.v1.CreateZoneResponse"> & {
  * Use `create(CreateZoneResponseSchema)` to create a new message.
  */
 export const CreateZoneResponseSchema: GenMessage<CreateZoneResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 25);
+  messageDesc(file_booking_v1_booking_service, 26);
 
 /**
  * Request of GetZone.
@@ -820,7 +878,7 @@ export type GetZoneRequest = Message<"booking.v1.GetZoneRequest"> & {
  * Use `create(GetZoneRequestSchema)` to create a new message.
  */
 export const GetZoneRequestSchema: GenMessage<GetZoneRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 26);
+  messageDesc(file_booking_v1_booking_service, 27);
 
 /**
  * Response of GetZone.
@@ -841,7 +899,7 @@ export type GetZoneResponse = Message<"booking.v1.GetZoneResponse"> & {
  * Use `create(GetZoneResponseSchema)` to create a new message.
  */
 export const GetZoneResponseSchema: GenMessage<GetZoneResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 27);
+  messageDesc(file_booking_v1_booking_service, 28);
 
 /**
  * Request of ListZones.
@@ -883,7 +941,7 @@ export type ListZonesRequest = Message<"booking.v1.ListZonesRequest"> & {
  * Use `create(ListZonesRequestSchema)` to create a new message.
  */
 export const ListZonesRequestSchema: GenMessage<ListZonesRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 28);
+  messageDesc(file_booking_v1_booking_service, 29);
 
 /**
  * Response of ListZones.
@@ -911,7 +969,7 @@ export type ListZonesResponse = Message<"booking.v1.ListZonesResponse"> & {
  * Use `create(ListZonesResponseSchema)` to create a new message.
  */
 export const ListZonesResponseSchema: GenMessage<ListZonesResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 29);
+  messageDesc(file_booking_v1_booking_service, 30);
 
 /**
  * Request of UpdateZone.
@@ -939,7 +997,7 @@ export type UpdateZoneRequest = Message<"booking.v1.UpdateZoneRequest"> & {
  * Use `create(UpdateZoneRequestSchema)` to create a new message.
  */
 export const UpdateZoneRequestSchema: GenMessage<UpdateZoneRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 30);
+  messageDesc(file_booking_v1_booking_service, 31);
 
 /**
  * Response of UpdateZone.
@@ -960,7 +1018,7 @@ export type UpdateZoneResponse = Message<"booking.v1.UpdateZoneResponse"> & {
  * Use `create(UpdateZoneResponseSchema)` to create a new message.
  */
 export const UpdateZoneResponseSchema: GenMessage<UpdateZoneResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 31);
+  messageDesc(file_booking_v1_booking_service, 32);
 
 /**
  * Request of FindZones.
@@ -981,7 +1039,7 @@ export type FindZonesRequest = Message<"booking.v1.FindZonesRequest"> & {
  * Use `create(FindZonesRequestSchema)` to create a new message.
  */
 export const FindZonesRequestSchema: GenMessage<FindZonesRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 32);
+  messageDesc(file_booking_v1_booking_service, 33);
 
 /**
  * Response of FindZones.
@@ -1002,7 +1060,7 @@ export type FindZonesResponse = Message<"booking.v1.FindZonesResponse"> & {
  * Use `create(FindZonesResponseSchema)` to create a new message.
  */
 export const FindZonesResponseSchema: GenMessage<FindZonesResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 33);
+  messageDesc(file_booking_v1_booking_service, 34);
 
 /**
  * A zone containing a point.
@@ -1030,7 +1088,7 @@ export type ZoneMatch = Message<"booking.v1.ZoneMatch"> & {
  * Use `create(ZoneMatchSchema)` to create a new message.
  */
 export const ZoneMatchSchema: GenMessage<ZoneMatch> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 34);
+  messageDesc(file_booking_v1_booking_service, 35);
 
 /**
  * Request of GetTrainerSchedule.
@@ -1065,7 +1123,7 @@ export type GetTrainerScheduleRequest = Message<"booking.v1.GetTrainerScheduleRe
  * Use `create(GetTrainerScheduleRequestSchema)` to create a new message.
  */
 export const GetTrainerScheduleRequestSchema: GenMessage<GetTrainerScheduleRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 35);
+  messageDesc(file_booking_v1_booking_service, 36);
 
 /**
  * Response of GetTrainerSchedule.
@@ -1086,7 +1144,7 @@ export type GetTrainerScheduleResponse = Message<"booking.v1.GetTrainerScheduleR
  * Use `create(GetTrainerScheduleResponseSchema)` to create a new message.
  */
 export const GetTrainerScheduleResponseSchema: GenMessage<GetTrainerScheduleResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 36);
+  messageDesc(file_booking_v1_booking_service, 37);
 
 /**
  * Request of BlockTrainerTime.
@@ -1135,7 +1193,7 @@ export type BlockTrainerTimeRequest = Message<"booking.v1.BlockTrainerTimeReques
  * Use `create(BlockTrainerTimeRequestSchema)` to create a new message.
  */
 export const BlockTrainerTimeRequestSchema: GenMessage<BlockTrainerTimeRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 37);
+  messageDesc(file_booking_v1_booking_service, 38);
 
 /**
  * Response of BlockTrainerTime.
@@ -1156,7 +1214,7 @@ export type BlockTrainerTimeResponse = Message<"booking.v1.BlockTrainerTimeRespo
  * Use `create(BlockTrainerTimeResponseSchema)` to create a new message.
  */
 export const BlockTrainerTimeResponseSchema: GenMessage<BlockTrainerTimeResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 38);
+  messageDesc(file_booking_v1_booking_service, 39);
 
 /**
  * Request of UnblockTrainerTime.
@@ -1177,7 +1235,7 @@ export type UnblockTrainerTimeRequest = Message<"booking.v1.UnblockTrainerTimeRe
  * Use `create(UnblockTrainerTimeRequestSchema)` to create a new message.
  */
 export const UnblockTrainerTimeRequestSchema: GenMessage<UnblockTrainerTimeRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 39);
+  messageDesc(file_booking_v1_booking_service, 40);
 
 /**
  * Response of UnblockTrainerTime (empty).
@@ -1192,7 +1250,7 @@ export type UnblockTrainerTimeResponse = Message<"booking.v1.UnblockTrainerTimeR
  * Use `create(UnblockTrainerTimeResponseSchema)` to create a new message.
  */
 export const UnblockTrainerTimeResponseSchema: GenMessage<UnblockTrainerTimeResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 40);
+  messageDesc(file_booking_v1_booking_service, 41);
 
 /**
  * Request of CancelPurchase.
@@ -1220,7 +1278,7 @@ export type CancelPurchaseRequest = Message<"booking.v1.CancelPurchaseRequest"> 
  * Use `create(CancelPurchaseRequestSchema)` to create a new message.
  */
 export const CancelPurchaseRequestSchema: GenMessage<CancelPurchaseRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 41);
+  messageDesc(file_booking_v1_booking_service, 42);
 
 /**
  * Response of CancelPurchase.
@@ -1241,7 +1299,7 @@ export type CancelPurchaseResponse = Message<"booking.v1.CancelPurchaseResponse"
  * Use `create(CancelPurchaseResponseSchema)` to create a new message.
  */
 export const CancelPurchaseResponseSchema: GenMessage<CancelPurchaseResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 42);
+  messageDesc(file_booking_v1_booking_service, 43);
 
 /**
  * Request of RescheduleSession.
@@ -1283,7 +1341,7 @@ export type RescheduleSessionRequest = Message<"booking.v1.RescheduleSessionRequ
  * Use `create(RescheduleSessionRequestSchema)` to create a new message.
  */
 export const RescheduleSessionRequestSchema: GenMessage<RescheduleSessionRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 43);
+  messageDesc(file_booking_v1_booking_service, 44);
 
 /**
  * Response of RescheduleSession.
@@ -1304,7 +1362,7 @@ export type RescheduleSessionResponse = Message<"booking.v1.RescheduleSessionRes
  * Use `create(RescheduleSessionResponseSchema)` to create a new message.
  */
 export const RescheduleSessionResponseSchema: GenMessage<RescheduleSessionResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 44);
+  messageDesc(file_booking_v1_booking_service, 45);
 
 /**
  * Request of SubstituteTrainer.
@@ -1346,7 +1404,7 @@ export type SubstituteTrainerRequest = Message<"booking.v1.SubstituteTrainerRequ
  * Use `create(SubstituteTrainerRequestSchema)` to create a new message.
  */
 export const SubstituteTrainerRequestSchema: GenMessage<SubstituteTrainerRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 45);
+  messageDesc(file_booking_v1_booking_service, 46);
 
 /**
  * Response of SubstituteTrainer.
@@ -1381,7 +1439,7 @@ export type SubstituteTrainerResponse = Message<"booking.v1.SubstituteTrainerRes
  * Use `create(SubstituteTrainerResponseSchema)` to create a new message.
  */
 export const SubstituteTrainerResponseSchema: GenMessage<SubstituteTrainerResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 46);
+  messageDesc(file_booking_v1_booking_service, 47);
 
 /**
  * Request of PromoteWaitlisted.
@@ -1409,7 +1467,7 @@ export type PromoteWaitlistedRequest = Message<"booking.v1.PromoteWaitlistedRequ
  * Use `create(PromoteWaitlistedRequestSchema)` to create a new message.
  */
 export const PromoteWaitlistedRequestSchema: GenMessage<PromoteWaitlistedRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 47);
+  messageDesc(file_booking_v1_booking_service, 48);
 
 /**
  * Response of PromoteWaitlisted.
@@ -1437,7 +1495,7 @@ export type PromoteWaitlistedResponse = Message<"booking.v1.PromoteWaitlistedRes
  * Use `create(PromoteWaitlistedResponseSchema)` to create a new message.
  */
 export const PromoteWaitlistedResponseSchema: GenMessage<PromoteWaitlistedResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 48);
+  messageDesc(file_booking_v1_booking_service, 49);
 
 /**
  * Request of SuggestAlternatives: the AutoAssignTrainer request's fields with the same names,
@@ -1536,7 +1594,7 @@ export type SuggestAlternativesRequest = Message<"booking.v1.SuggestAlternatives
  * Use `create(SuggestAlternativesRequestSchema)` to create a new message.
  */
 export const SuggestAlternativesRequestSchema: GenMessage<SuggestAlternativesRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 49);
+  messageDesc(file_booking_v1_booking_service, 50);
 
 /**
  * One schedule that would be assigned now.
@@ -1578,7 +1636,7 @@ export type Alternative = Message<"booking.v1.Alternative"> & {
  * Use `create(AlternativeSchema)` to create a new message.
  */
 export const AlternativeSchema: GenMessage<Alternative> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 50);
+  messageDesc(file_booking_v1_booking_service, 51);
 
 /**
  * Response of SuggestAlternatives.
@@ -1617,7 +1675,7 @@ export type SuggestAlternativesResponse = Message<"booking.v1.SuggestAlternative
  * Use `create(SuggestAlternativesResponseSchema)` to create a new message.
  */
 export const SuggestAlternativesResponseSchema: GenMessage<SuggestAlternativesResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 51);
+  messageDesc(file_booking_v1_booking_service, 52);
 
 /**
  * Request of WatchScheduleChanges.
@@ -1645,7 +1703,7 @@ export type WatchScheduleChangesRequest = Message<"booking.v1.WatchScheduleChang
  * Use `create(WatchScheduleChangesRequestSchema)` to create a new message.
  */
 export const WatchScheduleChangesRequestSchema: GenMessage<WatchScheduleChangesRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 52);
+  messageDesc(file_booking_v1_booking_service, 53);
 
 /**
  * One message of WatchScheduleChanges.
@@ -1666,7 +1724,7 @@ export type WatchScheduleChangesResponse = Message<"booking.v1.WatchScheduleChan
  * Use `create(WatchScheduleChangesResponseSchema)` to create a new message.
  */
 export const WatchScheduleChangesResponseSchema: GenMessage<WatchScheduleChangesResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 53);
+  messageDesc(file_booking_v1_booking_service, 54);
 
 /**
  * A slot change, or a heartbeat.
@@ -1708,7 +1766,7 @@ export type ScheduleChange = Message<"booking.v1.ScheduleChange"> & {
  * Use `create(ScheduleChangeSchema)` to create a new message.
  */
 export const ScheduleChangeSchema: GenMessage<ScheduleChange> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 54);
+  messageDesc(file_booking_v1_booking_service, 55);
 
 /**
  * Request of WatchPurchaseChanges.
@@ -1736,7 +1794,7 @@ export type WatchPurchaseChangesRequest = Message<"booking.v1.WatchPurchaseChang
  * Use `create(WatchPurchaseChangesRequestSchema)` to create a new message.
  */
 export const WatchPurchaseChangesRequestSchema: GenMessage<WatchPurchaseChangesRequest> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 55);
+  messageDesc(file_booking_v1_booking_service, 56);
 
 /**
  * One message of WatchPurchaseChanges.
@@ -1757,7 +1815,7 @@ export type WatchPurchaseChangesResponse = Message<"booking.v1.WatchPurchaseChan
  * Use `create(WatchPurchaseChangesResponseSchema)` to create a new message.
  */
 export const WatchPurchaseChangesResponseSchema: GenMessage<WatchPurchaseChangesResponse> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 56);
+  messageDesc(file_booking_v1_booking_service, 57);
 
 /**
  * A purchase change, or a heartbeat.
@@ -1799,7 +1857,7 @@ export type PurchaseChange = Message<"booking.v1.PurchaseChange"> & {
  * Use `create(PurchaseChangeSchema)` to create a new message.
  */
 export const PurchaseChangeSchema: GenMessage<PurchaseChange> = /*@__PURE__*/
-  messageDesc(file_booking_v1_booking_service, 57);
+  messageDesc(file_booking_v1_booking_service, 58);
 
 /**
  * What a change event reports.
