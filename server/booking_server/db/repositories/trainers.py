@@ -1,32 +1,20 @@
 """SQL for trainers: implements services.ports.trainers.TrainerRepository.
 
 Every read is one statement however many trainers it returns: the page of trainers is
-selected first (filters, keyset, LIMIT), then each row's course ids are aggregated by a
-LATERAL array_agg in the same statement, never one query per trainer.
+selected (filters, keyset, LIMIT) with each row's course ids as an ARRAY() subquery of the
+same statement, never one query per trainer.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
-    Connection,
-    Row,
-    Select,
-    Table,
-    Text,
-    delete,
-    func,
-    or_,
-    select,
-    true,
-)
-from sqlalchemy import cast as cast_
-from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy import Connection, Row, Table, TextClause, delete, func, text
+from sqlalchemy.dialects.postgresql import insert
 
 from booking_server.db.models import TrainerCourseRow, TrainerRow
 from booking_server.domain.model import GeoPoint
@@ -41,34 +29,32 @@ class SqlTrainerRepository:
         self._conn = conn
 
     def get(self, trainer_id: str) -> TrainerRecord | None:
-        page = select(trainers).where(trainers.c.id == uuid.UUID(trainer_id))
-        records = self._fetch(page)
+        records = self._fetch(_BY_IDS, {"ids": [trainer_id]})
         return records[0] if records else None
 
     def get_many(self, trainer_ids: Sequence[str]) -> list[TrainerRecord]:
         if not trainer_ids:
             return []
-        keys = sorted({uuid.UUID(trainer_id) for trainer_id in trainer_ids})
-        return self._fetch(select(trainers).where(trainers.c.id.in_(keys)))
+        return self._fetch(_BY_IDS, {"ids": sorted(set(trainer_ids))})
 
     def list_page(self, query: TrainerListQuery, *, limit: int) -> list[TrainerRecord]:
-        page = select(trainers)
-        # The keyset column is the one that drives the scan: with a course filter that is
-        # trainer_courses.trainer_id, so the (course_id, trainer_id) index yields the page
-        # as one range scan already in order.
-        key: ColumnElement[uuid.UUID] = trainers.c.id
-        if query.course_id is not None:
-            certified = trainer_courses.alias("certified")
-            page = page.join(
-                certified,
-                (certified.c.trainer_id == trainers.c.id)
-                & (certified.c.course_id == uuid.UUID(query.course_id)),
-            )
-            key = certified.c.trainer_id
-        page = page.where(*_filters(query))
-        if query.after_trainer_id is not None:
-            page = page.where(key > uuid.UUID(query.after_trainer_id))
-        return self._fetch(page.order_by(key).limit(limit))
+        shape = _ListShape(
+            course=query.course_id is not None,
+            active_only=query.active_only,
+            franchise=query.franchise_id is not None,
+            company_only=query.company_only,
+            zone=query.zone_id is not None,
+            without_zone=query.include_without_zone,
+            after=query.after_trainer_id is not None,
+        )
+        parameters = {
+            "course_id": query.course_id,
+            "franchise_id": query.franchise_id,
+            "zone_id": query.zone_id,
+            "after": query.after_trainer_id,
+            "limit": limit,
+        }
+        return self._fetch(_list_statement(shape), parameters)
 
     def upsert(self, trainer: TrainerProfile) -> TrainerRecord:
         trainer_key = uuid.UUID(trainer.trainer_id)
@@ -99,57 +85,61 @@ class SqlTrainerRepository:
         statement = delete(trainers).where(trainers.c.id == uuid.UUID(trainer_id)).returning(trainers.c.id)
         return self._conn.execute(statement).one_or_none() is not None
 
-    def _fetch(self, page: Select[Any]) -> list[TrainerRecord]:
-        """The trainers selected by `page`, each with its sorted course ids, in page order.
-
-        Ids leave the database as text: a course listing returns hundreds of trainers on the
-        assignment's hot path, and building then printing a uuid.UUID per id cost more than
-        the query itself.
-        """
-        chosen = page.subquery("page")
-        courses = (
-            select(
-                func.array_agg(
-                    aggregate_order_by(cast_(trainer_courses.c.course_id, Text), trainer_courses.c.course_id),
-                    type_=ARRAY(Text),
-                ).label("course_ids")
-            )
-            .where(trainer_courses.c.trainer_id == chosen.c.id)
-            .lateral("courses")
-        )
-        columns = chosen.c
-        statement = (
-            select(
-                cast_(columns.id, Text).label("id"),
-                columns.display_name,
-                columns.active,
-                cast_(columns.franchise_id, Text).label("franchise_id"),
-                cast_(columns.zone_id, Text).label("zone_id"),
-                columns.latitude,
-                columns.longitude,
-                columns.max_active_purchases,
-                columns.updated_at,
-                courses.c.course_ids,
-            )
-            .select_from(chosen.outerjoin(courses, true()))
-            .order_by(chosen.c.id)
-        )
-        return [_record(row) for row in self._conn.execute(statement)]
+    def _fetch(self, statement: TextClause, parameters: dict[str, Any]) -> list[TrainerRecord]:
+        return [_record(row) for row in self._conn.execute(statement, parameters)]
 
 
-def _filters(query: TrainerListQuery) -> list[ColumnElement[bool]]:
-    filters: list[ColumnElement[bool]] = []
-    if query.active_only:
-        filters.append(trainers.c.active)
-    if query.franchise_id is not None:
-        filters.append(trainers.c.franchise_id == uuid.UUID(query.franchise_id))
-    if query.company_only:
-        filters.append(trainers.c.franchise_id.is_(None))
-    if query.zone_id is not None:
-        in_zone = trainers.c.zone_id == uuid.UUID(query.zone_id)
+# Ids leave the database as text and course ids as a text array: a zone's candidates are read on
+# the assignment's hot path, and building uuid.UUID objects (or letting SQLAlchemy compile a
+# lateral join per call) cost more than the query itself. ARRAY() of no rows is an empty array.
+_COLUMNS = """
+    t.id::text AS id, t.display_name, t.active, t.franchise_id::text AS franchise_id,
+    t.zone_id::text AS zone_id, t.latitude, t.longitude, t.max_active_purchases, t.updated_at,
+    ARRAY(SELECT c.course_id::text FROM trainer_courses c WHERE c.trainer_id = t.id ORDER BY c.course_id)
+        AS course_ids
+"""
+
+_BY_IDS = text(f"SELECT {_COLUMNS} FROM trainers t WHERE t.id = ANY(CAST(:ids AS uuid[])) ORDER BY t.id")
+
+
+@dataclass(frozen=True, slots=True)
+class _ListShape:
+    """Which ListTrainers filters are set: one statement text per shape (a handful in practice),
+    so each is planned for its own filters instead of one generic plan with optional ones."""
+
+    course: bool
+    active_only: bool
+    franchise: bool
+    company_only: bool
+    zone: bool
+    without_zone: bool
+    after: bool
+
+
+@functools.cache
+def _list_statement(shape: _ListShape) -> TextClause:
+    # The keyset column is the one that drives the scan: with a course filter that is
+    # trainer_courses.trainer_id, so the (course_id, trainer_id) index yields the page as one
+    # range scan already in order.
+    source, key, where = "trainers t", "t.id", []
+    if shape.course:
+        source = "trainer_courses certified JOIN trainers t ON t.id = certified.trainer_id"
+        key = "certified.trainer_id"
+        where.append("certified.course_id = CAST(:course_id AS uuid)")
+    if shape.active_only:
+        where.append("t.active")
+    if shape.franchise:
+        where.append("t.franchise_id = CAST(:franchise_id AS uuid)")
+    if shape.company_only:
+        where.append("t.franchise_id IS NULL")
+    if shape.zone:
         # Both arms use ix_trainers_zone_id (a btree finds NULLs too).
-        filters.append(or_(in_zone, trainers.c.zone_id.is_(None)) if query.include_without_zone else in_zone)
-    return filters
+        in_zone = "t.zone_id = CAST(:zone_id AS uuid)"
+        where.append(f"({in_zone} OR t.zone_id IS NULL)" if shape.without_zone else in_zone)
+    if shape.after:
+        where.append(f"{key} > CAST(:after AS uuid)")
+    condition = " AND ".join(where) or "true"
+    return text(f"SELECT {_COLUMNS} FROM {source} WHERE {condition} ORDER BY {key} LIMIT :limit")
 
 
 def _columns(trainer: TrainerProfile) -> dict[str, Any]:
@@ -172,7 +162,7 @@ def _uuid_or_none(value: str | None) -> uuid.UUID | None:
 def _record(row: Row[Any]) -> TrainerRecord:
     values = row._mapping
     latitude, longitude = values["latitude"], values["longitude"]
-    course_ids: list[str] = values["course_ids"] or []  # array_agg of no rows is NULL
+    course_ids: list[str] = values["course_ids"]
     return TrainerRecord(
         trainer=TrainerProfile(
             trainer_id=values["id"],
