@@ -9,6 +9,7 @@ serve`, seeds 5 zones and 50 trainers through the RPCs and drives AutoAssignTrai
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from booking.v1 import common_pb2 as common
 
+from bench.cpu import postgres_cpu_during
 from bench.floors import GrpcFloorResult, PgbenchResult
 from bench.stats import latency_summary_ms, percentile
 from bench.workload import Workload, Zone
@@ -33,7 +35,9 @@ WORLD_KEYS = {"name", "trainers", "world", "seeding", "phases", "checks", "memor
 PHASE_KEYS = {
     "calls", "calls_per_second", "assigned", "assigned_per_second", "latency_ms", "outcomes",
     "errors", "rejections", "cpu", "callers", "seconds", "elapsed_seconds",
+    "server_cpu_ms_per_call", "postgres_cpu_ms_per_call",
 }  # fmt: skip
+SMOKE_PHASES = {"main", "main_jwt", "suggest_single", "watch"}
 
 
 @pytest.fixture(scope="module")
@@ -83,14 +87,48 @@ def test_smoke_run_assigns_without_internal_errors_or_double_bookings(smoke_resu
     assert world.get("error") is None
 
 
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+@pytest.mark.slow
+def test_smoke_run_reports_cpu_milliseconds_per_call_in_every_phase(smoke_results: dict[str, Any]) -> None:
+    (world,) = smoke_results["worlds"]
+    assert set(world["phases"]) == SMOKE_PHASES
+    for name, phase in world["phases"].items():
+        for key in ("server_cpu_ms_per_call", "postgres_cpu_ms_per_call"):
+            assert _positive(phase[key]), (name, key, phase[key])
+        # The same CPU seconds as the cores column, over the calls instead of the wall time.
+        cores_as_ms = phase["cpu"]["server_cores"] * phase["elapsed_seconds"] * 1000 / phase["calls"]
+        assert phase["server_cpu_ms_per_call"] == pytest.approx(cores_as_ms, rel=0.1, abs=0.5), name
+
+
+def test_postgres_cpu_counts_the_backends_that_exited_during_the_measurement() -> None:
+    """pgbench's backends are gone when the floor's measurement ends: their CPU must reach the
+    count through the postmaster's reaped children. Stand-ins: this process as the postmaster,
+    two children that burn 0.3 s of CPU each and exit."""
+    burn = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+
+    def clients() -> str:
+        for _ in range(2):
+            subprocess.run([sys.executable, "-c", burn], check=True)
+        return "done"
+
+    result, cpu_seconds = postgres_cpu_during(os.getpid(), clients)
+    assert result == "done"
+    assert cpu_seconds >= 0.55
+
+
 def test_pgbench_and_grpc_floor_outputs_are_parsed() -> None:
     pgbench = PgbenchResult.parse(
+        "number of transactions actually processed: 16129\n"
         "number of failed transactions: 0 (0.000%)\nlatency average = 14.880 ms\n"
         "initial connection time = 11.426 ms\ntps = 1075.279974 (without initial connection time)\n",
         clients=16,
         seconds=15,
     )
     assert (pgbench.tps, pgbench.latency_avg_ms, pgbench.failed) == (1075.279974, 14.88, 0)
+    assert pgbench.transactions == 16129
     grpc_floor = GrpcFloorResult.parse(
         "qps=3312 p50_ms=4.51 p99_ms=9.80\n", mode="sync", concurrency=16, seconds=10
     )
