@@ -10,7 +10,7 @@ from typing import Any
 
 KB_PER_MB = 1024  # /proc reports VmHWM in kB
 # The phases whose CPU per call is set against the floor's CPU per transaction.
-CPU_COST_PHASES = ("main",)
+CPU_COST_PHASES = ("main", "main_remote_dir")
 
 Results = dict[str, Any]
 
@@ -180,11 +180,24 @@ def _error_total(results: Results, codes: Iterable[str]) -> tuple[int, list[str]
     return total, where
 
 
+def _peak_rss_kb(results: Results) -> list[tuple[str, int]]:
+    """VmHWM of every server process measured: each world's, and those a phase started itself."""
+    peaks = []
+    for world in results["worlds"]:
+        if world.get("memory_kb"):
+            peaks.append((world["name"], world["memory_kb"]["VmHWM"]))
+        for name, phase in world["phases"].items():
+            for role, process in (phase.get("processes") or {}).items():
+                if process.get("memory_kb"):
+                    peaks.append((f"{world['name']}/{name}/{role}", process["memory_kb"]["VmHWM"]))
+    return peaks
+
+
 def _integrity_targets(results: Results) -> list[Target]:
     checked = [w for w in results["worlds"] if w.get("checks")]
     overlaps = sum(w["checks"]["overlapping_pairs"] for w in checked)
     bad, where = _error_total(results, ("INTERNAL", "UNKNOWN"))
-    peaks = [(w["name"], w["memory_kb"]["VmHWM"]) for w in results["worlds"] if w.get("memory_kb")]
+    peaks = _peak_rss_kb(results)
     worst = max(kb for _, kb in peaks) if peaks else None
     return [
         Target(

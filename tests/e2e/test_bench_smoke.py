@@ -2,8 +2,9 @@
 
 `python -m bench.run --smoke` starts its own embedded PostgreSQL and a real `booking-service
 serve`, seeds 5 zones and 50 trainers through the RPCs and drives AutoAssignTrainer for 3 s at
-4 callers from a separate process, then SuggestAlternatives for 1 s: a few seconds that prove
-`make bench` still works.
+4 callers from a separate process, then short phases against a jwt-mode server, against a booking
+server whose trainer directory is another process, with SuggestAlternatives and under a watcher:
+a few seconds that prove `make bench` still works.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ PHASE_KEYS = {
     "errors", "rejections", "cpu", "callers", "seconds", "elapsed_seconds",
     "server_cpu_ms_per_call", "postgres_cpu_ms_per_call",
 }  # fmt: skip
-SMOKE_PHASES = {"main", "main_jwt", "suggest_single", "watch"}
+SMOKE_PHASES = {"main", "main_jwt", "main_remote_dir", "suggest_single", "watch"}
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +102,30 @@ def test_smoke_run_reports_cpu_milliseconds_per_call_in_every_phase(smoke_result
         # The same CPU seconds as the cores column, over the calls instead of the wall time.
         cores_as_ms = phase["cpu"]["server_cores"] * phase["elapsed_seconds"] * 1000 / phase["calls"]
         assert phase["server_cpu_ms_per_call"] == pytest.approx(cores_as_ms, rel=0.1, abs=0.5), name
+
+
+@pytest.mark.slow
+def test_smoke_run_drives_a_booking_server_whose_directory_is_another_process(
+    smoke_results: dict[str, Any],
+) -> None:
+    (world,) = smoke_results["worlds"]
+    remote = world["phases"]["main_remote_dir"]
+    assert (remote["directory"], remote["errors"]) == ("remote", {})
+    assert remote["outcomes"].get("ASSIGNED", 0) >= 1
+    # The booking server reached the directory process on every call.
+    assert "WAITLISTED/TRAINER_DIRECTORY_UNAVAILABLE" not in remote["outcomes"]
+    # Both processes worked: the smoke run has the directory cache off, so every call asks the directory.
+    assert _positive(remote["cpu"]["server_cores"])
+    assert _positive(remote["cpu"]["directory_cores"])
+    assert _positive(remote["directory_cpu_ms_per_call"])
+    processes = remote["processes"]
+    assert set(processes) == {"booking", "directory"}
+    assert [p["exit_code"] for p in processes.values()] == [0, 0]  # both stopped, gracefully
+    (rss,) = [t for t in smoke_results["targets"] if t["name"].startswith("server peak RSS")]
+    for role, process in processes.items():
+        assert _positive(process["memory_kb"]["VmHWM"])
+        assert rss["value"] >= round(process["memory_kb"]["VmHWM"] / 1024, 1)
+        assert f"main/main_remote_dir/{role}" in rss["evidence"]
 
 
 def test_postgres_cpu_counts_the_backends_that_exited_during_the_measurement() -> None:
