@@ -5,7 +5,7 @@ PostgreSQL, one event loop costs the client far less CPU than C threads fighting
 so the client is not what limits the figures (its CPU use is reported to prove it).
 
 Usage: python -m bench.driver --target HOST:PORT --world world.json --callers C --seconds S
-       [--warmup W] [--seed N] [--validate-only] [--server-pid P --postmaster-pid Q]
+       [--warmup W] [--seed N] [--validate-only] [--server-pid P --postmaster-pid Q [--directory-pid D]]
 Prints one JSON object on stdout.
 """
 
@@ -182,17 +182,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         metadata = _authorization(args.token_file)
         if args.warmup > 0:
             await _window(stub, workload, args.callers, args.warmup, suggest=args.suggest, metadata=metadata)
-        cpu_before = CpuSnapshot.take(args.server_pid, args.postmaster_pid)
+        pids = (args.server_pid, args.postmaster_pid, args.directory_pid)
+        cpu_before = CpuSnapshot.take(*pids)
         client_before = time.process_time()
         tally, elapsed = await _window(
             stub, workload, args.callers, args.seconds, suggest=args.suggest, metadata=metadata
         )
-        cpu = CpuSnapshot.take(args.server_pid, args.postmaster_pid).cores_used_since(cpu_before, elapsed)
+        cpu_after = CpuSnapshot.take(*pids)
+        cpu = cpu_after.cores_used_since(cpu_before, elapsed)
         cpu["client_cores"] = round((time.process_time() - client_before) / elapsed, 2)
         # Whatever else ran on the machine meanwhile (other jobs, other users): a disturbed figure.
-        ours = cpu["server_cores"] + cpu["postgres_cores"] + cpu["client_cores"]
+        ours = sum(cpu.get(f"{name}_cores", 0.0) for name in ("server", "directory", "postgres", "client"))
         cpu["other_cores"] = round(max(0.0, cpu["machine_busy_cores"] - ours), 2)
-    return _summary(tally, elapsed, cpu)
+    return _summary(tally, elapsed, cpu) | cpu_after.ms_per_call_since(cpu_before, len(tally.latencies))
 
 
 def _authorization(token_file: Path | None) -> Metadata:
@@ -215,6 +217,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--token-file", type=Path, help="a JWT sent as `authorization: Bearer` on every call")
     parser.add_argument("--server-pid", type=int, default=0)
     parser.add_argument("--postmaster-pid", type=int, default=0)
+    parser.add_argument("--directory-pid", type=int, default=0, help="a directory served by its own process")
     return parser.parse_args(argv)
 
 

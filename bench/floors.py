@@ -1,7 +1,8 @@
 """The two floors from shared/bench, measured in the same run on the same machine and server.
 
 - floor_assign.sql under pgbench: the database work one 30-session assignment cannot avoid,
-  on the benchmark's own PostgreSQL (database `floor`): the ceiling for assignments/s.
+  on the benchmark's own PostgreSQL (database `floor`): the ceiling for assignments/s, and
+  PostgreSQL's CPU milliseconds per transaction, the floor of its CPU cost per assignment.
 - grpc_floor.py: health-Check QPS of a bare Python gRPC server: the ceiling for any call here.
 """
 
@@ -11,15 +12,17 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bench.cpu import ms_per_unit, postgres_cpu_during
 from bench.pg import BIN_DIR, EmbeddedPostgres
 
 FLOOR_DATABASE = "floor"
 _TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.MULTILINE)
 _LATENCY = re.compile(r"^latency average = ([0-9.]+) ms", re.MULTILINE)
 _FAILED = re.compile(r"^number of failed transactions: (\d+)", re.MULTILINE)
+_PROCESSED = re.compile(r"^number of transactions actually processed: (\d+)", re.MULTILINE)
 _GRPC = re.compile(r"qps=([0-9.]+) p50_ms=([0-9.]+) p99_ms=([0-9.]+)")
 
 
@@ -40,11 +43,16 @@ class PgbenchResult:
     tps: float
     latency_avg_ms: float
     failed: int
+    transactions: int
+    # PostgreSQL's CPU (postmaster and children, bench/cpu.py) while pgbench ran; set by run_pgbench.
+    postgres_cpu_seconds: float | None = None
+    postgres_cpu_ms_per_transaction: float | None = None
 
     @classmethod
     def parse(cls, output: str, *, clients: int, seconds: float) -> PgbenchResult:
         tps, latency = _TPS.search(output), _LATENCY.search(output)
-        if tps is None or latency is None:
+        processed = _PROCESSED.search(output)
+        if tps is None or latency is None or processed is None:
             raise FloorError(f"unexpected pgbench output:\n{output[-1500:]}")
         failed = _FAILED.search(output)
         return cls(
@@ -53,6 +61,7 @@ class PgbenchResult:
             float(tps.group(1)),
             float(latency.group(1)),
             int(failed.group(1)) if failed else 0,
+            int(processed.group(1)),
         )
 
 
@@ -119,8 +128,15 @@ def run_pgbench(pg: EmbeddedPostgres, *, clients: int, seconds: int) -> PgbenchR
         str(seconds),
         FLOOR_DATABASE,
     ]
-    output = _run(command, cwd=directory, timeout=seconds + 60)
-    return PgbenchResult.parse(output, clients=clients, seconds=seconds)
+    output, cpu_seconds = postgres_cpu_during(
+        pg.postmaster_pid, lambda: _run(command, cwd=directory, timeout=seconds + 60)
+    )
+    result = PgbenchResult.parse(output, clients=clients, seconds=seconds)
+    return replace(
+        result,
+        postgres_cpu_seconds=round(cpu_seconds, 2),
+        postgres_cpu_ms_per_transaction=ms_per_unit(cpu_seconds, result.transactions),
+    )
 
 
 def run_grpc_floor(*, mode: str = "sync", seconds: int, concurrency: int) -> GrpcFloorResult:

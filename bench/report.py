@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 KB_PER_MB = 1024  # /proc reports VmHWM in kB
+# The phases whose CPU per call is set against the floor's CPU per transaction.
+CPU_COST_PHASES = ("main", "main_remote_dir")
 
 Results = dict[str, Any]
 
@@ -78,6 +80,13 @@ def compute_ratios(results: Results) -> dict[str, float | None]:
         "calls_per_s_over_grpc_floor_qps": _ratio(
             _get(main, "calls_per_second"), _get(floors, "grpc", "qps")
         ),
+        **{
+            f"{name}_postgres_cpu_per_call_over_floor": _ratio(
+                _get(_phase(results, "main", name), "postgres_cpu_ms_per_call"),
+                _get(floors, "pgbench_multi", "postgres_cpu_ms_per_transaction"),
+            )
+            for name in CPU_COST_PHASES
+        },
     }
 
 
@@ -171,11 +180,24 @@ def _error_total(results: Results, codes: Iterable[str]) -> tuple[int, list[str]
     return total, where
 
 
+def _peak_rss_kb(results: Results) -> list[tuple[str, int]]:
+    """VmHWM of every server process measured: each world's, and those a phase started itself."""
+    peaks = []
+    for world in results["worlds"]:
+        if world.get("memory_kb"):
+            peaks.append((world["name"], world["memory_kb"]["VmHWM"]))
+        for name, phase in world["phases"].items():
+            for role, process in (phase.get("processes") or {}).items():
+                if process.get("memory_kb"):
+                    peaks.append((f"{world['name']}/{name}/{role}", process["memory_kb"]["VmHWM"]))
+    return peaks
+
+
 def _integrity_targets(results: Results) -> list[Target]:
     checked = [w for w in results["worlds"] if w.get("checks")]
     overlaps = sum(w["checks"]["overlapping_pairs"] for w in checked)
     bad, where = _error_total(results, ("INTERNAL", "UNKNOWN"))
-    peaks = [(w["name"], w["memory_kb"]["VmHWM"]) for w in results["worlds"] if w.get("memory_kb")]
+    peaks = _peak_rss_kb(results)
     worst = max(kb for _, kb in peaks) if peaks else None
     return [
         Target(
@@ -216,7 +238,8 @@ _OUTCOME_COLUMNS = (
 )
 _RUN_HEADER = [
     "world", "phase", "C", "secs", "calls/s", "assign/s", "p50ms", "p95ms", "p99ms",
-    *(short for _, short in _OUTCOME_COLUMNS), "confl", "raced", "errors", "cores srv/pg/cli/other", "busy%",
+    *(short for _, short in _OUTCOME_COLUMNS), "confl", "raced", "errors", "cpu ms/call srv/pg",
+    "cores srv/pg/cli/other", "busy%",
 ]  # fmt: skip
 
 
@@ -238,7 +261,16 @@ def _run_row(world: dict[str, Any], name: str, phase: dict[str, Any]) -> list[st
     cpu = phase.get("cpu") or {}
     errors = phase.get("errors") or {}
     cores = "/".join(
-        str(cpu.get(k, "")) for k in ("server_cores", "postgres_cores", "client_cores", "other_cores")
+        [
+            _with_directory(cpu, "server_cores", "directory_cores", "{:g}"),
+            *(str(cpu.get(k, "")) for k in ("postgres_cores", "client_cores", "other_cores")),
+        ]
+    )
+    ms_per_call = "/".join(
+        [
+            _with_directory(phase, "server_cpu_ms_per_call", "directory_cpu_ms_per_call", "{:.1f}"),
+            _fmt(phase.get("postgres_cpu_ms_per_call"), 1),
+        ]
     )
     return [
         f"{world['trainers']:,} {world['name']}",
@@ -254,9 +286,16 @@ def _run_row(world: dict[str, Any], name: str, phase: dict[str, Any]) -> list[st
         str(phase.get("requests_with_schedule_conflict", "")),
         str(phase.get("requests_with_slot_taken_concurrently", "")),
         ",".join(f"{k}:{v}" for k, v in errors.items()) or "0",
+        ms_per_call,
         cores,
         str(cpu.get("machine_busy_pct", "")),
     ]
+
+
+def _with_directory(values: dict[str, Any], server: str, directory: str, form: str) -> str:
+    """The server's figure, "booking+directory" when the directory ran in a process of its own."""
+    cells = [values.get(key) for key in (server, directory)]
+    return "+".join(form.format(v) for v in cells if v is not None) or "n/a"
 
 
 def _header_lines(results: Results) -> list[str]:
@@ -286,7 +325,8 @@ def _floor_lines(floors: dict[str, Any] | None) -> list[str]:
         if f:
             lines.append(
                 f"  pgbench floor_assign -c {f['clients']:<2} -T {f['seconds']:<3} {f['tps']:9,.1f} tps  "
-                f"latency avg {f['latency_avg_ms']:.3f} ms  failed {f['failed']}"
+                f"latency avg {f['latency_avg_ms']:.3f} ms  failed {f['failed']}  "
+                f"PostgreSQL CPU {_fmt(f.get('postgres_cpu_ms_per_transaction'))} ms/transaction"
             )
     g = floors.get("grpc")
     if g:
@@ -362,6 +402,37 @@ def _scale_lines(results: Results) -> list[str]:
     return lines
 
 
+def _cpu_cost_lines(results: Results) -> list[str]:
+    """CPU milliseconds per call of the server and of PostgreSQL, next to the floor's."""
+    floor = _get(results.get("floors"), "pgbench_multi", "postgres_cpu_ms_per_transaction")
+    lines = [
+        "",
+        "CPU per assignment (CPU ms used in the phase / AutoAssignTrainer calls completed, assigned or"
+        " waitlisted; PostgreSQL: the postmaster and all its backends; floor: pgbench floor_assign,"
+        " 16 clients):",
+    ]
+    for name in CPU_COST_PHASES:
+        phase = _phase(results, "main", name)
+        server, directory, postgres = (
+            _get(phase, f"{who}_cpu_ms_per_call") for who in ("server", "directory", "postgres")
+        )
+        if server is None or postgres is None:
+            continue
+        split = "" if directory is None else f" (booking {server:.2f} + directory {directory:.2f})"
+        ratio = results["ratios"].get(f"{name}_postgres_cpu_per_call_over_floor")
+        versus = (
+            "not measured"
+            if floor is None
+            else f"PostgreSQL {floor:.2f} ms per transaction ({postgres:.2f}/{floor:.2f} = {_fmt(ratio, 1)}×)"
+        )
+        total = server + (directory or 0.0)
+        lines.append(
+            f"  CPU per assignment ({name}, {_get(phase, 'callers')} callers): server {total:.2f} ms{split},"
+            f" PostgreSQL {postgres:.2f} ms; floor_assign: {versus}"
+        )
+    return lines
+
+
 def _ratio_and_target_lines(results: Results, targets: list[Target]) -> list[str]:
     ratios = results["ratios"]
     lines = [
@@ -407,11 +478,13 @@ def render(results: Results, targets: list[Target]) -> str:
         *_header_lines(results),
         *_floor_lines(results.get("floors")),
         "",
-        "Runs (latency: client-observed wall time per AutoAssignTrainer call; cores: mean busy cores):",
+        "Runs (latency: client-observed wall time per AutoAssignTrainer call; cpu ms/call: CPU milliseconds"
+        " per call completed; cores: mean busy cores; srv a+b: booking process + directory process):",
         *_table(_RUN_HEADER, runs),
         *_disturbance_lines(results),
         *_world_lines(results),
         *_scale_lines(results),
+        *_cpu_cost_lines(results),
         *_ratio_and_target_lines(results, targets),
         "",
         "Phase timings (s): " + timings,

@@ -1,8 +1,9 @@
 """`make bench`: the booking service on a fresh embedded PostgreSQL, measured against floors.
 
 Phases: embedded PostgreSQL (fresh temp data dir) -> floors (pgbench floor_assign at 16 and 1
-client, grpc_floor) -> main world (2,000 trainers: 1 caller, 16 callers, dry run) -> scale
-worlds (500 and 5,000 trainers: 1 caller, 16 callers) -> report. Each world has its own
+client, grpc_floor) -> main world (2,000 trainers: 1 caller, 16 callers, jwt server, directory in
+a process of its own, dry run, suggest, watch) -> scale worlds (500 and 5,000 trainers: 1 caller,
+16 callers) -> report. Each world has its own
 database and its own `booking-service serve` process. Targets print PASS/FAIL and never fail
 the command; a server that cannot start or dies does (exit 1), after the report.
 
@@ -29,7 +30,7 @@ from typing import Any
 import grpc
 from booking_server.config import load_settings
 
-from bench import checks, floors, profiling, report, service, watch_latency, workload
+from bench import checks, floors, profiling, remote_directory, report, service, watch_latency, workload
 from bench.pg import EmbeddedPostgres
 from bench.world import WorldSpec, build_world, seed_world
 from tools import credentials
@@ -53,6 +54,9 @@ class Phase:
     # Assignments against this world's server while a watcher on a second replica measures the
     # event latency from commit to arrival (bench/watch_latency.py).
     watch: bool = False
+    # "remote": against a second server on the same database whose trainer directory is a third
+    # process, as deployed in production (bench/remote_directory.py); "self": in the same process.
+    directory: str = "self"
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ def build_plan(args: argparse.Namespace) -> Plan:
             phases=(
                 Phase("main", args.callers or 4, args.seconds or 3.0, profiled=args.profile),
                 Phase("main_jwt", 2, 1.0, auth="jwt"),
+                Phase("main_remote_dir", 2, 1.0, directory="remote"),
                 Phase("suggest_single", 1, 1.0, suggest=True),
                 Phase("watch", 2, 2.0, watch=True),
             ),
@@ -104,6 +109,7 @@ def build_plan(args: argparse.Namespace) -> Plan:
         Phase("single", 1, 10.0),
         Phase("main", callers, args.seconds or 30.0, profiled=args.profile),
         Phase("main_jwt", callers, 10.0, auth="jwt"),
+        Phase("main_remote_dir", callers, 10.0, directory="remote"),
         Phase("dry_run", callers, 10.0, validate_only=True),
         # SuggestAlternatives against a dry run, both at 1 caller: the cost of one call each.
         Phase("dry_single", 1, 5.0, validate_only=True),
@@ -181,11 +187,13 @@ def run_driver(
     warmup: float,
     pids: tuple[int, int],
     token_file: Path | None = None,
+    directory_pid: int = 0,
 ) -> dict[str, Any]:
     command = [
         sys.executable, "-m", "bench.driver", "--target", target, "--world", str(world_file),
         "--callers", str(phase.callers), "--seconds", str(phase.seconds), "--warmup", str(warmup),
         "--seed", str(seed), "--server-pid", str(pids[0]), "--postmaster-pid", str(pids[1]),
+        "--directory-pid", str(directory_pid),
     ]  # fmt: skip
     if phase.validate_only:
         command.append("--validate-only")
@@ -251,15 +259,14 @@ class WorldRun:
                 "" if alive else f"\n{service_log_tail(server)}"
             )
         finally:
-            if server.process.poll() is None:
-                self.record["memory_kb"] = server.memory_kb()
             with self._step("stop server"):
-                self.record["server_exit_code"] = server.stop()
-            self.record["log_summary"] = server.log_summary()
-            # At level warning a healthy server writes nothing: keep the file only when it has news.
-            if self.log_path.stat().st_size == 0:
-                self.log_path.unlink()
-            self.record["server_log"] = str(self.log_path) if self.log_path.exists() else None
+                stopped = server.finish()
+            self.record.update(
+                memory_kb=stopped["memory_kb"],
+                server_exit_code=stopped["exit_code"],
+                log_summary=stopped["log_summary"],
+                server_log=stopped["log"],
+            )
         with self._step("SQL checks"):
             self.record["checks"] = checks.check_world(self.pg.libpq_url(self.database))
         return self.record
@@ -274,7 +281,6 @@ class WorldRun:
             "seconds": round(seeded.zones_seconds + seeded.trainers_seconds, 2),
             "calls_per_second": round(seeded.calls_per_second, 1),
         }
-        pids = (server.pid, self.pg.postmaster_pid)
         for index, phase in enumerate(phases):
             # A distinct request stream per world and phase: a repeated booking id would be an
             # idempotent replay, not a new assignment.
@@ -284,12 +290,15 @@ class WorldRun:
                     result = self._drive_with_jwt(world_file, phase, seed=seed)
                 self.record["phases"][phase.name] = result
                 continue
+            if phase.directory == "remote":
+                step = f"{phase.name} ({phase.callers} callers, {phase.seconds:g} s, remote directory)"
+                with self._step(step):
+                    self._drive_with_remote_directory(world_file, phase, seed=seed)
+                continue
             profiler = self._attach_profiler(server, phase)
             with self._step(f"{phase.name} ({phase.callers} callers, {phase.seconds:g} s)"):
                 with self._watching(phase) as watched:
-                    result = run_driver(
-                        server.target, world_file, phase, seed=seed, warmup=self.plan.warmup, pids=pids
-                    )
+                    result = self._drive(server, world_file, phase, seed=seed)
                 if watched:
                     result["watch"] = watched
             result["profiled"] = profiler is not None
@@ -297,6 +306,29 @@ class WorldRun:
             if profiler is not None:
                 self._collect_profile(profiler)
             server.check_alive()
+
+    def _drive(
+        self,
+        server: service.RunningService,
+        world_file: Path,
+        phase: Phase,
+        *,
+        seed: int,
+        token_file: Path | None = None,
+        directory: service.RunningService | None = None,
+    ) -> dict[str, Any]:
+        """The driver against `server`, with the plan's warm-up, measuring the CPU of `server`,
+        of PostgreSQL and of `directory` when the trainer directory is a process of its own."""
+        return run_driver(
+            server.target,
+            world_file,
+            phase,
+            seed=seed,
+            warmup=self.plan.warmup,
+            pids=(server.pid, self.pg.postmaster_pid),
+            token_file=token_file,
+            directory_pid=directory.pid if directory is not None else 0,
+        )
 
     def _drive_with_jwt(self, world_file: Path, phase: Phase, *, seed: int) -> dict[str, Any]:
         """A second server on this world's database in `jwt` mode (no TLS: only the token's
@@ -318,19 +350,24 @@ class WorldRun:
             self.pg.service_url(self.database), log_path, self.plan.cache_ttl, extra_env=jwt_env
         )
         try:
-            result = run_driver(
-                server.target,
-                world_file,
-                phase,
-                seed=seed,
-                warmup=self.plan.warmup,
-                pids=(server.pid, self.pg.postmaster_pid),
-                token_file=token_file,
-            )
+            result = self._drive(server, world_file, phase, seed=seed, token_file=token_file)
         finally:
             result_exit = server.stop()
         result.update(profiled=False, auth="jwt", server_exit_code=result_exit)
         return result
+
+    def _drive_with_remote_directory(self, world_file: Path, phase: Phase, *, seed: int) -> None:
+        """Two more servers on this world's database, a booking server and the directory it calls
+        (bench/remote_directory.py). The phase is recorded first, so that the processes' peak
+        memory reaches the RSS target even when the driver fails."""
+        recorded: dict[str, Any] = {"profiled": False, "directory": "remote", "processes": {}}
+        self.record["phases"][phase.name] = recorded
+        log_path = self.log_path.with_name(f"{self.log_path.stem}-remote-dir.log")
+        with remote_directory.booking_with_remote_directory(
+            self.pg.service_url(self.database), log_path, self.plan.cache_ttl, recorded["processes"]
+        ) as (booking, directory):
+            result = self._drive(booking, world_file, phase, seed=seed, directory=directory)
+        recorded.update(result)
 
     @contextmanager
     def _watching(self, phase: Phase) -> Iterator[dict[str, Any]]:

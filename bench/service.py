@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -22,6 +22,15 @@ STOP_TIMEOUT_SECONDS = 20.0
 # Log volume would distort latency and CPU figures; warnings and errors still reach the log file.
 LOG_LEVEL = "warning"
 _SERVICE_NAMES = ("booking.v1.BookingService", "booking.v1.TrainerDirectoryService")
+# For a second process on a world whose own server already runs the background jobs: each job
+# runs a round as soon as it starts, and a second set would add writes and CPU to the phase.
+BACKGROUND_JOBS_OFF = {
+    "BOOKING_RECONCILER_INTERVAL_SECONDS": "0",
+    "BOOKING_CERTIFICATE_SWEEP_INTERVAL_SECONDS": "0",
+    "BOOKING_PROMOTION_INTERVAL_SECONDS": "0",
+    "BOOKING_PROMOTION_POLL_SECONDS": "0",
+    "BOOKING_WATCH_CLEANUP_INTERVAL_SECONDS": "0",
+}
 
 
 class ServiceError(RuntimeError):
@@ -115,6 +124,21 @@ class RunningService:
                 self.process.wait()
         self._log.close()
         return int(self.process.returncode)
+
+    def finish(self) -> dict[str, Any]:
+        """Stop it and return what the report needs: the peak memory (read while it still runs),
+        the exit code, the log lines by level, and the log's path; at level warning a healthy
+        server writes nothing, so an empty log is deleted."""
+        try:
+            memory = self.memory_kb() if self.process.poll() is None else None
+        except OSError:  # it exited in between
+            memory = None
+        exit_code = self.stop()
+        summary = self.log_summary()
+        if self.log_path.stat().st_size == 0:
+            self.log_path.unlink()
+        log = str(self.log_path) if self.log_path.exists() else None
+        return {"memory_kb": memory, "exit_code": exit_code, "log_summary": summary, "log": log}
 
     def log_summary(self) -> dict[str, int]:
         """Log lines by level, and warning-or-worse lines by level and event: at level warning a

@@ -2,13 +2,15 @@
 
 `python -m bench.run --smoke` starts its own embedded PostgreSQL and a real `booking-service
 serve`, seeds 5 zones and 50 trainers through the RPCs and drives AutoAssignTrainer for 3 s at
-4 callers from a separate process, then SuggestAlternatives for 1 s: a few seconds that prove
-`make bench` still works.
+4 callers from a separate process, then short phases against a jwt-mode server, against a booking
+server whose trainer directory is another process, with SuggestAlternatives and under a watcher:
+a few seconds that prove `make bench` still works.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 import pytest
 from booking.v1 import common_pb2 as common
 
+from bench.cpu import postgres_cpu_during
 from bench.floors import GrpcFloorResult, PgbenchResult
 from bench.stats import latency_summary_ms, percentile
 from bench.workload import Workload, Zone
@@ -33,7 +36,9 @@ WORLD_KEYS = {"name", "trainers", "world", "seeding", "phases", "checks", "memor
 PHASE_KEYS = {
     "calls", "calls_per_second", "assigned", "assigned_per_second", "latency_ms", "outcomes",
     "errors", "rejections", "cpu", "callers", "seconds", "elapsed_seconds",
+    "server_cpu_ms_per_call", "postgres_cpu_ms_per_call",
 }  # fmt: skip
+SMOKE_PHASES = {"main", "main_jwt", "main_remote_dir", "suggest_single", "watch"}
 
 
 @pytest.fixture(scope="module")
@@ -83,14 +88,72 @@ def test_smoke_run_assigns_without_internal_errors_or_double_bookings(smoke_resu
     assert world.get("error") is None
 
 
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+@pytest.mark.slow
+def test_smoke_run_reports_cpu_milliseconds_per_call_in_every_phase(smoke_results: dict[str, Any]) -> None:
+    (world,) = smoke_results["worlds"]
+    assert set(world["phases"]) == SMOKE_PHASES
+    for name, phase in world["phases"].items():
+        for key in ("server_cpu_ms_per_call", "postgres_cpu_ms_per_call"):
+            assert _positive(phase[key]), (name, key, phase[key])
+        # The same CPU seconds as the cores column, over the calls instead of the wall time.
+        cores_as_ms = phase["cpu"]["server_cores"] * phase["elapsed_seconds"] * 1000 / phase["calls"]
+        assert phase["server_cpu_ms_per_call"] == pytest.approx(cores_as_ms, rel=0.1, abs=0.5), name
+
+
+@pytest.mark.slow
+def test_smoke_run_drives_a_booking_server_whose_directory_is_another_process(
+    smoke_results: dict[str, Any],
+) -> None:
+    (world,) = smoke_results["worlds"]
+    remote = world["phases"]["main_remote_dir"]
+    assert (remote["directory"], remote["errors"]) == ("remote", {})
+    assert remote["outcomes"].get("ASSIGNED", 0) >= 1
+    # The booking server reached the directory process on every call.
+    assert "WAITLISTED/TRAINER_DIRECTORY_UNAVAILABLE" not in remote["outcomes"]
+    # Both processes worked: the smoke run has the directory cache off, so every call asks the directory.
+    assert _positive(remote["cpu"]["server_cores"])
+    assert _positive(remote["cpu"]["directory_cores"])
+    assert _positive(remote["directory_cpu_ms_per_call"])
+    processes = remote["processes"]
+    assert set(processes) == {"booking", "directory"}
+    assert [p["exit_code"] for p in processes.values()] == [0, 0]  # both stopped, gracefully
+    (rss,) = [t for t in smoke_results["targets"] if t["name"].startswith("server peak RSS")]
+    for role, process in processes.items():
+        assert _positive(process["memory_kb"]["VmHWM"])
+        assert rss["value"] >= round(process["memory_kb"]["VmHWM"] / 1024, 1)
+        assert f"main/main_remote_dir/{role}" in rss["evidence"]
+
+
+def test_postgres_cpu_counts_the_backends_that_exited_during_the_measurement() -> None:
+    """pgbench's backends are gone when the floor's measurement ends: their CPU must reach the
+    count through the postmaster's reaped children. Stand-ins: this process as the postmaster,
+    two children that burn 0.3 s of CPU each and exit."""
+    burn = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+
+    def clients() -> str:
+        for _ in range(2):
+            subprocess.run([sys.executable, "-c", burn], check=True)
+        return "done"
+
+    result, cpu_seconds = postgres_cpu_during(os.getpid(), clients)
+    assert result == "done"
+    assert cpu_seconds >= 0.55
+
+
 def test_pgbench_and_grpc_floor_outputs_are_parsed() -> None:
     pgbench = PgbenchResult.parse(
+        "number of transactions actually processed: 16129\n"
         "number of failed transactions: 0 (0.000%)\nlatency average = 14.880 ms\n"
         "initial connection time = 11.426 ms\ntps = 1075.279974 (without initial connection time)\n",
         clients=16,
         seconds=15,
     )
     assert (pgbench.tps, pgbench.latency_avg_ms, pgbench.failed) == (1075.279974, 14.88, 0)
+    assert pgbench.transactions == 16129
     grpc_floor = GrpcFloorResult.parse(
         "qps=3312 p50_ms=4.51 p99_ms=9.80\n", mode="sync", concurrency=16, seconds=10
     )
