@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 import grpc
@@ -47,10 +47,12 @@ class ZoneScope:
 
     zone_id: str
     franchise_id: str = ""  # "" = a company-operated zone: company trainers only
+    home_zone: bool = True  # False: the operator's filter only (a directory older than include_without_zone)
 
     def apply(self, request: trainer_directory_pb2.ListTrainersRequest) -> None:
-        request.zone_id = self.zone_id
-        request.include_without_zone = True
+        if self.home_zone:
+            request.zone_id = self.zone_id
+            request.include_without_zone = True
         if self.franchise_id:
             request.franchise_id = self.franchise_id
         else:
@@ -161,6 +163,14 @@ class TrainerDirectoryClient:
             if zone is not None:
                 zone.apply(request)
             response = self._call("ListTrainers", self._stub.ListTrainers, request, budget, None)
+            if zone is not None and zone.home_zone and not response.include_without_zone_honored:
+                # A directory older than include_without_zone reads zone_id alone as "that home zone
+                # only" and would leave out the trainers without one: list again with the operator's
+                # filter only (rule 3 is checked on the booking side anyway).
+                zone = replace(zone, home_zone=False)
+                trainers, page_token = [], ""
+                seen_tokens.clear()
+                continue
             trainers.extend(response.trainers)
             page_token = response.next_page_token
             if not page_token:

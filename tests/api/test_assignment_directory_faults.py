@@ -128,7 +128,7 @@ def test_the_only_eligible_trainer_on_the_last_of_several_pages_is_found_with_on
     faulty: FaultyWorld,
 ) -> None:
     for _ in range(159):
-        faulty.trainer(zone_id=new_id())  # another home zone: rejected as WRONG_ZONE
+        faulty.trainer(north_km=12.0)  # out of travel range: rejected as OUT_OF_TRAVEL_RANGE
     eligible = faulty.trainer(north_km=2.0)
     faulty.fake.max_page_size = 50
 
@@ -143,7 +143,8 @@ def test_a_directory_that_ignores_the_zone_filters_still_cannot_place_another_zo
     faulty: FaultyWorld,
 ) -> None:
     """The filters only spare work: rules 1-3 are still checked on whatever the directory returns
-    (this scripted directory, like one older than the filters, applies only course and active)."""
+    (this scripted directory applies only course and active, whatever else is asked)."""
+    faulty.fake.zone_filters = "none"
     other_zone = faulty.trainer(north_km=0.5, zone_id=new_id())
     other_operator = faulty.trainer(north_km=0.6, franchise_id=new_id())
     eligible = faulty.trainer(north_km=3.0)
@@ -153,7 +154,8 @@ def test_a_directory_that_ignores_the_zone_filters_still_cannot_place_another_zo
     assert response.purchase.trainer_id == eligible.trainer_id
     reasons = {r.trainer_id: r.reason for r in response.decision.rejections}
     assert reasons == {other_zone.trainer_id: "WRONG_ZONE", other_operator.trainer_id: "WRONG_OPERATOR"}
-    asked = faulty.fake.list_requests[-1]
+    asked, again = faulty.fake.list_requests  # its answer did not say the zone filter was honored
+    assert (again.zone_id, again.include_without_zone, again.company_only) == ("", False, True)
     assert (asked.course_id, asked.active_only, asked.zone_id, asked.include_without_zone) == (
         faulty.world.course_id,
         True,
@@ -162,3 +164,37 @@ def test_a_directory_that_ignores_the_zone_filters_still_cannot_place_another_zo
     )
     assert (asked.company_only, asked.franchise_id) == (True, "")
     assert response.decision.candidate_query.trainers_returned == 3
+
+
+def test_a_directory_older_than_include_without_zone_is_asked_again_without_the_zone(
+    faulty: FaultyWorld,
+) -> None:
+    """Such a directory reads zone_id alone as "that home zone only": trusting its answer would drop
+    every trainer without a home zone (eligible by rule 3). Its answer does not say the filter was
+    honored, so the client lists again with the operator's filter only."""
+    faulty.fake.zone_filters = "zone_id only"
+    without_zone = faulty.trainer(north_km=0.5, zone_id="")
+    at_home = faulty.trainer(north_km=3.0)
+    other_zone = faulty.trainer(north_km=1.0, zone_id=new_id())
+
+    response = faulty.world.booking.AutoAssignTrainer(faulty.world.request())
+
+    assert response.purchase.trainer_id == without_zone.trainer_id
+    assert list(response.decision.ranked_trainer_ids) == [without_zone.trainer_id, at_home.trainer_id]
+    assert {r.trainer_id: r.reason for r in response.decision.rejections} == {
+        other_zone.trainer_id: "WRONG_ZONE"
+    }
+    first, second = faulty.fake.list_requests
+    assert (first.zone_id, first.include_without_zone) == (faulty.world.zone_id, True)
+    assert (second.zone_id, second.include_without_zone, second.company_only) == ("", False, True)
+
+
+def test_this_services_directory_honors_include_without_zone_in_one_listing(faulty: FaultyWorld) -> None:
+    without_zone = faulty.trainer(north_km=0.5, zone_id="")
+    faulty.trainer(north_km=1.0, zone_id=new_id())  # another home zone: not returned
+
+    response = faulty.world.booking.AutoAssignTrainer(faulty.world.request())
+
+    assert response.purchase.trainer_id == without_zone.trainer_id
+    assert not response.decision.rejections
+    assert faulty.fake.attempts("ListTrainers") == 1

@@ -21,6 +21,10 @@ class FakeDirectory(trainer_directory_pb2_grpc.TrainerDirectoryServiceServicer):
         self.list_requests: list[trainer_directory_pb2.ListTrainersRequest] = []
         self.batch_requests: list[trainer_directory_pb2.BatchGetTrainersRequest] = []
         self.max_page_size = 500
+        # "all": the filters as this service's directory applies them; "zone_id only": a directory
+        # older than include_without_zone (zone_id alone means "that home zone"); "none": course
+        # and active only, whatever else is asked.
+        self.zone_filters = "all"
         self._lock = threading.Lock()
 
     def attempts(self, method: str) -> int:
@@ -65,14 +69,33 @@ class FakeDirectory(trainer_directory_pb2_grpc.TrainerDirectoryServiceServicer):
         matching = [
             t
             for t in self.trainers
-            if request.course_id in t.certified_course_ids and (t.active or not request.active_only)
+            if request.course_id in t.certified_course_ids
+            and (t.active or not request.active_only)
+            and self._in_scope(t, request)
         ]
         start = int(request.page_token or 0)
         # A server may return fewer than asked: max_page_size forces several pages.
         end = start + min(request.page_size or 50, self.max_page_size)
         next_token = str(end) if end < len(matching) else ""
         page = matching[start:end]
-        return trainer_directory_pb2.ListTrainersResponse(trainers=page, next_page_token=next_token)
+        honored = self.zone_filters == "all" and request.include_without_zone
+        return trainer_directory_pb2.ListTrainersResponse(
+            trainers=page, next_page_token=next_token, include_without_zone_honored=honored
+        )
+
+    def _in_scope(
+        self, trainer: common_pb2.Trainer, request: trainer_directory_pb2.ListTrainersRequest
+    ) -> bool:
+        if self.zone_filters == "none":
+            return True
+        if request.franchise_id and trainer.franchise_id != request.franchise_id:
+            return False
+        if request.company_only and trainer.franchise_id:
+            return False
+        if not request.zone_id:
+            return True
+        without_zone = self.zone_filters == "all" and request.include_without_zone
+        return trainer.zone_id == request.zone_id or (without_zone and not trainer.zone_id)
 
     def UpsertTrainer(  # noqa: N802 - the generated servicer names the method
         self, request: trainer_directory_pb2.UpsertTrainerRequest, context: grpc.ServicerContext

@@ -186,7 +186,7 @@ class AssignmentDecision(_message.Message):
     def candidate_query(self) -> Global___CandidateQuery:
         """What the trainer directory was asked for and how many trainers it returned. Candidates are
         the trainers it returned: those it filtered out (inactive, another operator, another home
-        zone) are not listed in rejections. Unset when the directory was not asked.
+        zone) are not listed in rejections. Unset when the directory was not asked or could not be read.
         """
 
     def __init__(

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from booking.v1 import common_pb2 as booking_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"booking/v1/trainer_directory.proto\x12\nbooking.v1\x1a\x17\x62ooking/v1/common.proto\"\'\n\x11GetTrainerRequest\x12\x12\n\ntrainer_id\x18\x01 \x01(\t\":\n\x12GetTrainerResponse\x12$\n\x07trainer\x18\x01 \x01(\x0b\x32\x13.booking.v1.Trainer\".\n\x17\x42\x61tchGetTrainersRequest\x12\x13\n\x0btrainer_ids\x18\x01 \x03(\t\"A\n\x18\x42\x61tchGetTrainersResponse\x12%\n\x08trainers\x18\x01 \x03(\x0b\x32\x13.booking.v1.Trainer\"\xbf\x01\n\x13ListTrainersRequest\x12\x11\n\tcourse_id\x18\x01 \x01(\t\x12\x13\n\x0b\x61\x63tive_only\x18\x02 \x01(\x08\x12\x14\n\x0c\x66ranchise_id\x18\x03 \x01(\t\x12\x14\n\x0c\x63ompany_only\x18\x04 \x01(\x08\x12\x0f\n\x07zone_id\x18\x05 \x01(\t\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\x12\x1c\n\x14include_without_zone\x18\x08 \x01(\x08\"V\n\x14ListTrainersResponse\x12%\n\x08trainers\x18\x01 \x03(\x0b\x32\x13.booking.v1.Trainer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"<\n\x14UpsertTrainerRequest\x12$\n\x07trainer\x18\x01 \x01(\x0b\x32\x13.booking.v1.Trainer\"=\n\x15UpsertTrainerResponse\x12$\n\x07trainer\x18\x01 \x01(\x0b\x32\x13.booking.v1.Trainer\"*\n\x14\x44\x65leteTrainerRequest\x12\x12\n\ntrainer_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteTrainerResponse2\xc4\x03\n\x17TrainerDirectoryService\x12K\n\nGetTrainer\x12\x1d.booking.v1.GetTrainerRequest\x1a\x1e.booking.v1.GetTrainerResponse\x12]\n\x10\x42\x61tchGetTrainers\x12#.booking.v1.BatchGetTrainersRequest\x1a$.booking.v1.BatchGetTrainersResponse\x12Q\n\x0cListTrainers\x12\x1f.booking.v1.ListTrainersRequest\x1a .booking.v1.ListTrainersResponse\x12T\n\rUpsertTrainer\x12 .booking.v1.UpsertTrainerRequest\x1a!.booking.v1.UpsertTrainerResponse\x12T\n\rDeleteTrainer\x12 .booking.v1.DeleteTrainerRequest\x1a!.booking.v1.DeleteTrainerResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"booking/v1/trainer_directory.proto\x12\nbooking.v1\x1a\x17\x62ooking/v1/common.proto\"\'\n\x11GetTrainerRequest\x12\x12\n\ntrainer_id\x18\x01 \x01(\t\":\n\x12GetTrainerResponse\x12$\n\x07trainer\x18\x01 \x01(\x0b\x32\x13.booking.v1.Trainer\".\n\x17\x42\x61tchGetTrainersRequest\x12\x13\n\x0btrainer_ids\x18\x01 \x03(\t\"A\n\x18\x42\x61tchGetTrainersResponse\x12%\n\x08trainers\x18\x01 \x03(\x0b\x32\x13.booking.v1.Trainer\"\xbf\x01\n\x13ListTrainersRequest\x12\x11\n\tcourse_id\x18\x01 \x01(\t\x12\x13\n\x0b\x61\x63tive_only\x18\x02 \x01(\x08\x12\x14\n\x0c\x66ranchise_id\x18\x03 \x01(\t\x12\x14\n\x0c\x63ompany_only\x18\x04 \x01(\x08\x12\x0f\n\x07zone_id\x18\x05 \x01(\t\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\x12\x1c\n\x14include_without_zone\x18\x08 \x01(\x08\"|\n\x14ListTrainersResponse\x12%\n\x08trainers\x18\x01 \x03(\x0b\x32\x13.booking.v1.Trainer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12$\n\x1cinclude_without_zone_honored\x18\x03 \x01(\x08\"<\n\x14UpsertTrainerRequest\x12$\n\x07trainer\x18\x01 \x01(\x0b\x32\x13.booking.v1.Trainer\"=\n\x15UpsertTrainerResponse\x12$\n\x07trainer\x18\x01 \x01(\x0b\x32\x13.booking.v1.Trainer\"*\n\x14\x44\x65leteTrainerRequest\x12\x12\n\ntrainer_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteTrainerResponse2\xc4\x03\n\x17TrainerDirectoryService\x12K\n\nGetTrainer\x12\x1d.booking.v1.GetTrainerRequest\x1a\x1e.booking.v1.GetTrainerResponse\x12]\n\x10\x42\x61tchGetTrainers\x12#.booking.v1.BatchGetTrainersRequest\x1a$.booking.v1.BatchGetTrainersResponse\x12Q\n\x0cListTrainers\x12\x1f.booking.v1.ListTrainersRequest\x1a .booking.v1.ListTrainersResponse\x12T\n\rUpsertTrainer\x12 .booking.v1.UpsertTrainerRequest\x1a!.booking.v1.UpsertTrainerResponse\x12T\n\rDeleteTrainer\x12 .booking.v1.DeleteTrainerRequest\x1a!.booking.v1.DeleteTrainerResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,15 +43,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTTRAINERSREQUEST']._serialized_start=292
   _globals['_LISTTRAINERSREQUEST']._serialized_end=483
   _globals['_LISTTRAINERSRESPONSE']._serialized_start=485
-  _globals['_LISTTRAINERSRESPONSE']._serialized_end=571
-  _globals['_UPSERTTRAINERREQUEST']._serialized_start=573
-  _globals['_UPSERTTRAINERREQUEST']._serialized_end=633
-  _globals['_UPSERTTRAINERRESPONSE']._serialized_start=635
-  _globals['_UPSERTTRAINERRESPONSE']._serialized_end=696
-  _globals['_DELETETRAINERREQUEST']._serialized_start=698
-  _globals['_DELETETRAINERREQUEST']._serialized_end=740
-  _globals['_DELETETRAINERRESPONSE']._serialized_start=742
-  _globals['_DELETETRAINERRESPONSE']._serialized_end=765
-  _globals['_TRAINERDIRECTORYSERVICE']._serialized_start=768
-  _globals['_TRAINERDIRECTORYSERVICE']._serialized_end=1220
+  _globals['_LISTTRAINERSRESPONSE']._serialized_end=609
+  _globals['_UPSERTTRAINERREQUEST']._serialized_start=611
+  _globals['_UPSERTTRAINERREQUEST']._serialized_end=671
+  _globals['_UPSERTTRAINERRESPONSE']._serialized_start=673
+  _globals['_UPSERTTRAINERRESPONSE']._serialized_end=734
+  _globals['_DELETETRAINERREQUEST']._serialized_start=736
+  _globals['_DELETETRAINERREQUEST']._serialized_end=778
+  _globals['_DELETETRAINERRESPONSE']._serialized_start=780
+  _globals['_DELETETRAINERRESPONSE']._serialized_end=803
+  _globals['_TRAINERDIRECTORYSERVICE']._serialized_start=806
+  _globals['_TRAINERDIRECTORYSERVICE']._serialized_end=1258
 # @@protoc_insertion_point(module_scope)

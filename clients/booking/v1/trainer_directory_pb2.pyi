@@ -173,8 +173,14 @@ class ListTrainersResponse(_message.Message):
 
     TRAINERS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    INCLUDE_WITHOUT_ZONE_HONORED_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     """Token of the next page; empty on the last page."""
+    include_without_zone_honored: _builtins.bool
+    """True when the request's include_without_zone was applied. A directory older than that filter
+    leaves it false (and reads zone_id alone as "that home zone only"): callers then list again
+    without zone_id rather than miss the trainers without a home zone.
+    """
     @_builtins.property
     def trainers(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Trainer]:
         """One page of trainers, by trainer_id."""
@@ -184,10 +190,11 @@ class ListTrainersResponse(_message.Message):
         *,
         trainers: _abc.Iterable[_common_pb2.Trainer] | None = ...,
         next_page_token: _builtins.str = ...,
+        include_without_zone_honored: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "trainers", b"trainers"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_without_zone_honored", b"include_without_zone_honored", "next_page_token", b"next_page_token", "trainers", b"trainers"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

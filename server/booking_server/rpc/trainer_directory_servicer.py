@@ -43,7 +43,11 @@ class TrainerDirectoryServicer(trainer_directory_pb2_grpc.TrainerDirectoryServic
             page_token=request.page_token,
         )
         trainers = [trainer_to_proto(record) for record in page.trainers]
-        return pb.ListTrainersResponse(trainers=trainers, next_page_token=page.next_page_token)
+        return pb.ListTrainersResponse(
+            trainers=trainers,
+            next_page_token=page.next_page_token,
+            include_without_zone_honored=request.include_without_zone,  # validated: zone_id is set
+        )
 
     def UpsertTrainer(  # noqa: N802
         self, request: pb.UpsertTrainerRequest, context: grpc.ServicerContext

@@ -172,7 +172,7 @@ export type AssignmentDecision = Message<"booking.v1.AssignmentDecision"> & {
   /**
    * What the trainer directory was asked for and how many trainers it returned. Candidates are
    * the trainers it returned: those it filtered out (inactive, another operator, another home
-   * zone) are not listed in rejections. Unset when the directory was not asked.
+   * zone) are not listed in rejections. Unset when the directory was not asked or could not be read.
    *
    * @generated from field: booking.v1.CandidateQuery candidate_query = 4;
    */
