@@ -49,6 +49,10 @@ class ZoneScope:
     franchise_id: str = ""  # "" = a company-operated zone: company trainers only
     home_zone: bool = True  # False: the operator's filter only (a directory older than include_without_zone)
 
+    def cache_key(self, course_id: str) -> str:
+        # The operator is part of the key: UpdateZone may move a zone to a franchise.
+        return f"{course_id}/{self.zone_id}/{self.franchise_id}"
+
     def apply(self, request: trainer_directory_pb2.ListTrainersRequest) -> None:
         if self.home_zone:
             request.zone_id = self.zone_id
@@ -107,7 +111,7 @@ class TrainerDirectoryClient:
     ) -> list[common_pb2.Trainer]:
         """Every active trainer certified for ``course_id`` (with ``zone``: only those that may
         serve it), all pages followed."""
-        key = course_id if zone is None else f"{course_id}/{zone.zone_id}/{zone.franchise_id}"
+        key = course_id if zone is None else zone.cache_key(course_id)
         cached = self._course_cache.get(key)
         if cached is not None:
             return _copies(cached)

@@ -85,12 +85,11 @@ class GrpcTrainerDirectory:
         self._cache: TtlCache[CandidateList] = TtlCache(ttl_seconds=cache_ttl_seconds)
 
     def list_candidates(self, course_id: str, zone: Zone, *, budget_seconds: float | None) -> CandidateList:
-        # The zone's operator is part of the key: UpdateZone may move a zone to a franchise.
-        key = f"{course_id}/{zone.zone_id}/{zone.franchise_id or ''}"
+        scope = ZoneScope(zone.zone_id, zone.franchise_id or "")
+        key = scope.cache_key(course_id)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        scope = ZoneScope(zone.zone_id, zone.franchise_id or "")
         try:
             trainers = self._client.list_course_trainers(course_id, zone=scope, budget_seconds=budget_seconds)
         except CallerDeadlineExceededError as exc:
