@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from booking.v1 import common_pb2
 from booking_server.domain.eligibility import Rejection, RejectionReason
+from booking_server.domain.model import CandidateQuery
 from booking_server.domain.purchase import AssignmentDecision
 from booking_server.rpc.converters.common import timestamp_from_datetime
 from booking_server.rpc.converters.purchases import decision_to_proto
@@ -38,8 +40,13 @@ def test_a_directory_record_without_a_valid_trainer_id_is_reported_unreadable_an
     )
     bad = common_pb2.Trainer(trainer_id="trainer-7", active=True)
 
-    result = to_candidate_list([bad, good])
+    asked = CandidateQuery(
+        "cccccccc-0000-0000-0000-000000000001", "bbbbbbbb-0000-0000-0000-000000000001", None
+    )
 
+    result = to_candidate_list([bad, good], asked)
+
+    assert result.query == replace(asked, trainers_returned=2)  # the unreadable record counts too
     assert result.unreadable_trainer_ids == ("trainer-7",)
     [candidate] = result.candidates
     assert candidate.trainer_id == "aaaaaaaa-0000-0000-0000-000000000001"

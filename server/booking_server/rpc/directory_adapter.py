@@ -41,9 +41,8 @@ def _candidate(trainer: common_pb2.Trainer) -> TrainerCandidate | None:
     )
 
 
-def to_candidate_list(
-    trainers: list[common_pb2.Trainer], query: CandidateQuery | None = None
-) -> CandidateList:
+def to_candidate_list(trainers: list[common_pb2.Trainer], query: CandidateQuery) -> CandidateList:
+    """The candidates of `query`'s answer; the query records how many records came back."""
     candidates: list[TrainerCandidate] = []
     unreadable: list[str] = []
     for trainer in trainers:
@@ -52,9 +51,9 @@ def to_candidate_list(
             unreadable.append(trainer.trainer_id)
         else:
             candidates.append(candidate)
-    if query is not None:
-        query = replace(query, trainers_returned=len(trainers))
-    return CandidateList(tuple(candidates), tuple(unreadable), query)
+    return CandidateList(
+        tuple(candidates), tuple(unreadable), replace(query, trainers_returned=len(trainers))
+    )
 
 
 def _out_of_time() -> DeadlineExceededError:
